@@ -1,0 +1,119 @@
+"""SolidQueueBackend: the ``django.tasks`` backend that stores tasks in the queue tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.core import checks
+from django.db import connections
+from django.tasks import Task, TaskResult, task_backends
+from django.tasks.backends.base import BaseTaskBackend
+from django.tasks.exceptions import TaskResultDoesNotExist
+from django.tasks.signals import task_enqueued
+
+from .arguments import normalize_arguments
+from .conf import queue_database
+from .models import Job, Process
+from .results import to_result
+from .tasks import SolidTask, TaskCall
+
+SUPPORTED_VENDORS = ("postgresql", "mysql", "sqlite")
+KNOWN_OPTIONS: frozenset[str] = frozenset()
+
+
+class SolidQueueBackend(BaseTaskBackend):
+    """Stores tasks as jobs in the database; ``manage.py runjobs`` runs them."""
+
+    task_class = SolidTask
+    supports_defer = True
+    supports_priority = True
+    supports_get_result = True
+    supports_async_task = True
+
+    def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
+        self.validate_task(task)
+        stored_args, stored_kwargs = normalize_arguments(task.module_path, args, kwargs)
+        job = Job.objects.enqueue(task, stored_args, stored_kwargs)
+        return self._enqueued(job, task)
+
+    def enqueue_all(self, calls: Sequence[TaskCall]) -> list[TaskResult]:
+        """Enqueue many tasks of this backend in a few round trips."""
+        prepared = []
+        for task, args, kwargs in calls:
+            self.validate_task(task)
+            prepared.append((task, *normalize_arguments(task.module_path, args, kwargs)))
+        jobs = Job.objects.enqueue_all(prepared)
+        return [self._enqueued(job, task) for job, (task, _, _) in zip(jobs, prepared, strict=True)]
+
+    def _enqueued(self, job: Job, task: Task) -> TaskResult:
+        result = to_result(job, task)
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
+    def get_result(self, result_id: str) -> TaskResult:
+        try:
+            job_id = uuid.UUID(str(result_id))
+            job = (
+                Job.objects.with_executions()
+                .filter(backend=self.alias)
+                .get(id=job_id)
+            )
+        except (ValueError, Job.DoesNotExist) as exc:
+            raise TaskResultDoesNotExist(result_id) from exc
+        running_worker = None
+        if job.claimed is not None:
+            running_worker = (
+                Process.objects.filter(id=job.claimed.process_id).values_list("name", flat=True).first()
+            )
+        return to_result(job, running_worker=running_worker)
+
+    def check(self, **kwargs: Any) -> Iterable[checks.CheckMessage]:
+        yield from super().check(**kwargs)
+        if not apps.is_installed("django_solidq"):
+            yield checks.Error(
+                f"Task backend {self.alias!r} is SolidQueueBackend but django_solidq is not "
+                "installed.",
+                hint="Add 'django_solidq' to INSTALLED_APPS and run migrate.",
+                id="django_solidq.E011",
+            )
+        vendor = connections[queue_database()].vendor
+        if vendor not in SUPPORTED_VENDORS:
+            yield checks.Error(
+                f"The queue database {queue_database()!r} is {vendor}, which django_solidq does "
+                "not support.",
+                hint="Use PostgreSQL, MariaDB >= 10.6 / MySQL >= 8 or SQLite.",
+                id="django_solidq.E010",
+            )
+        for key in self.options:
+            if key not in KNOWN_OPTIONS:
+                yield checks.Error(
+                    f"Unknown key {key!r} in TASKS[{self.alias!r}]['OPTIONS'].",
+                    hint="SolidQueueBackend takes no OPTIONS; configure it with the SOLIDQ "
+                    "setting.",
+                    id="django_solidq.E012",
+                )
+
+
+def enqueue_all(calls: Iterable[TaskCall | tuple[Task, Sequence[Any], dict[str, Any]]]) -> list[TaskResult]:
+    """Enqueue many tasks at once: ``enqueue_all([send.bind(user_id) for user_id in ids])``.
+
+    Tasks are grouped by backend; each SolidQueueBackend stores its group in one
+    transaction with a few multi-row inserts. Results come back in the order given.
+    """
+    by_backend: dict[str, list[tuple[int, TaskCall]]] = {}
+    for index, (task, args, kwargs) in enumerate(calls):
+        by_backend.setdefault(task.backend, []).append(
+            (index, TaskCall(task, tuple(args), dict(kwargs)))
+        )
+    results: dict[int, TaskResult] = {}
+    for alias, group in by_backend.items():
+        backend = task_backends[alias]
+        if isinstance(backend, SolidQueueBackend):
+            done = backend.enqueue_all([call for _, call in group])
+        else:
+            done = [backend.enqueue(call.task, call.args, call.kwargs) for _, call in group]
+        results.update(zip([index for index, _ in group], done, strict=True))
+    return [results[index] for index in sorted(results)]

@@ -1,0 +1,342 @@
+"""The ``SOLIDQ`` setting: defaults, validation and a cached accessor.
+
+Keys mirror Solid Queue's ``queue.yml`` (workers, dispatchers) plus the runtime knobs.
+Validation returns ``Problem`` rows so that system checks and ``runjobs --check`` report the
+same stable IDs.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+WORKER_DEFAULTS: dict[str, Any] = {
+    "queues": ["*"],
+    "threads": 3,
+    "processes": 1,
+    "polling_interval": 0.1,
+}
+DISPATCHER_DEFAULTS: dict[str, Any] = {
+    "polling_interval": 1.0,
+    "batch_size": 500,
+    "concurrency_maintenance_interval": 600.0,
+}
+DEFAULTS: dict[str, Any] = {
+    "DATABASE": "default",
+    "WORKERS": [dict(WORKER_DEFAULTS)],
+    "DISPATCHERS": [dict(DISPATCHER_DEFAULTS)],
+    "RECURRING": {},
+    "MIDDLEWARE": [],
+    "SHUTDOWN_TIMEOUT": 5.0,
+    "PROCESS_HEARTBEAT_INTERVAL": 5.0,
+    "PROCESS_ALIVE_THRESHOLD": 60.0,
+    "MAX_LOST_ATTEMPTS": 3,
+    "DEFAULT_TIMEOUT": None,
+    "DEFAULT_CONCURRENCY_DURATION": 180.0,
+    "PRESERVE_FINISHED_JOBS": True,
+    "CLEAR_FINISHED_JOBS_AFTER": 86400.0,
+    "SILENCE_POLLING": True,
+    "LISTEN_NOTIFY": True,
+    "ON_THREAD_ERROR": None,
+}
+POSITIVE_NUMBERS = (
+    "SHUTDOWN_TIMEOUT",
+    "PROCESS_HEARTBEAT_INTERVAL",
+    "PROCESS_ALIVE_THRESHOLD",
+    "DEFAULT_CONCURRENCY_DURATION",
+    "CLEAR_FINISHED_JOBS_AFTER",
+)
+BOOLEANS = ("PRESERVE_FINISHED_JOBS", "SILENCE_POLLING", "LISTEN_NOTIFY")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration error: a stable check id and a message naming the key and the fix."""
+
+    id: str
+    msg: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    queues: tuple[str, ...]
+    threads: int
+    processes: int
+    polling_interval: float
+
+
+@dataclass(frozen=True)
+class DispatcherConfig:
+    polling_interval: float
+    batch_size: int
+    concurrency_maintenance_interval: float
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated ``SOLIDQ`` setting."""
+
+    database: str
+    workers: tuple[WorkerConfig, ...]
+    dispatchers: tuple[DispatcherConfig, ...]
+    recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
+    middleware: tuple[str, ...] = ()
+    shutdown_timeout: float = 5.0
+    process_heartbeat_interval: float = 5.0
+    process_alive_threshold: float = 60.0
+    max_lost_attempts: int = 3
+    default_timeout: float | None = None
+    default_concurrency_duration: float = 180.0
+    preserve_finished_jobs: bool = True
+    clear_finished_jobs_after: float = 86400.0
+    silence_polling: bool = True
+    listen_notify: bool = True
+    on_thread_error: str | None = None
+
+    @property
+    def clear_finished_jobs_after_delta(self) -> timedelta:
+        return timedelta(seconds=self.clear_finished_jobs_after)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _seconds(value: Any) -> Any:
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+def _check_positive_int(where: str, key: str, value: Any, check_id: str) -> list[Problem]:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return []
+    return [
+        Problem(
+            check_id,
+            f"{where}[{key!r}] must be a positive whole number, got {value!r}.",
+            f"Set {key!r} to 1 or more.",
+        )
+    ]
+
+
+def _check_positive_number(where: str, key: str, value: Any, check_id: str) -> list[Problem]:
+    if _is_number(_seconds(value)) and _seconds(value) > 0:
+        return []
+    return [
+        Problem(
+            check_id,
+            f"{where}[{key!r}] must be a positive number of seconds, got {value!r}.",
+            f"Set {key!r} to a number greater than 0 (or a timedelta).",
+        )
+    ]
+
+
+def _check_unknown(where: str, entry: dict[str, Any], allowed: dict[str, Any], check_id: str) -> list[Problem]:
+    return [
+        Problem(
+            check_id,
+            f"Unknown key {key!r} in {where}.",
+            f"Allowed keys are: {', '.join(sorted(allowed))}.",
+        )
+        for key in entry
+        if key not in allowed
+    ]
+
+
+def _check_queues(where: str, queues: Any) -> list[Problem]:
+    if isinstance(queues, str):
+        queues = [queues]
+    if (
+        isinstance(queues, list | tuple)
+        and queues
+        and all(isinstance(q, str) and q.strip() for q in queues)
+    ):
+        return []
+    return [
+        Problem(
+            "django_solidq.E005",
+            f"{where}['queues'] must be a non-empty list of queue names, got {queues!r}.",
+            "Use e.g. ['critical', 'default'], '*' for every queue or 'mail*' for a prefix.",
+        )
+    ]
+
+
+def _check_worker(index: int, entry: Any) -> list[Problem]:
+    where = f"SOLIDQ['WORKERS'][{index}]"
+    if not isinstance(entry, dict):
+        return [
+            Problem(
+                "django_solidq.E003",
+                f"{where} must be a dict, got {type(entry).__name__}.",
+                "Each worker is a dict like {'queues': ['default'], 'threads': 3}.",
+            )
+        ]
+    problems = _check_unknown(where, entry, WORKER_DEFAULTS, "django_solidq.E004")
+    merged = {**WORKER_DEFAULTS, **entry}
+    problems += _check_queues(where, merged["queues"])
+    problems += _check_positive_int(where, "threads", merged["threads"], "django_solidq.E005")
+    problems += _check_positive_int(where, "processes", merged["processes"], "django_solidq.E005")
+    problems += _check_positive_number(
+        where, "polling_interval", merged["polling_interval"], "django_solidq.E005"
+    )
+    return problems
+
+
+def _check_dispatcher(index: int, entry: Any) -> list[Problem]:
+    where = f"SOLIDQ['DISPATCHERS'][{index}]"
+    if not isinstance(entry, dict):
+        return [
+            Problem(
+                "django_solidq.E003",
+                f"{where} must be a dict, got {type(entry).__name__}.",
+                "Each dispatcher is a dict like {'polling_interval': 1, 'batch_size': 500}.",
+            )
+        ]
+    problems = _check_unknown(where, entry, DISPATCHER_DEFAULTS, "django_solidq.E006")
+    merged = {**DISPATCHER_DEFAULTS, **entry}
+    problems += _check_positive_int(where, "batch_size", merged["batch_size"], "django_solidq.E007")
+    for key in ("polling_interval", "concurrency_maintenance_interval"):
+        problems += _check_positive_number(where, key, merged[key], "django_solidq.E007")
+    return problems
+
+
+def _check_list(key: str, value: Any) -> list[Problem]:
+    if isinstance(value, list | tuple):
+        return []
+    return [
+        Problem(
+            "django_solidq.E003",
+            f"SOLIDQ[{key!r}] must be a list, got {type(value).__name__}.",
+            f"Set SOLIDQ[{key!r}] to a list of dicts (an empty list runs none).",
+        )
+    ]
+
+
+def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    for key in POSITIVE_NUMBERS:
+        problems += _check_positive_number("SOLIDQ", key, merged[key], "django_solidq.E008")
+    for key in BOOLEANS:
+        if not isinstance(merged[key], bool):
+            problems.append(
+                Problem("django_solidq.E008", f"SOLIDQ[{key!r}] must be True or False, got {merged[key]!r}.")
+            )
+    problems += _check_positive_int("SOLIDQ", "MAX_LOST_ATTEMPTS", merged["MAX_LOST_ATTEMPTS"], "django_solidq.E008")
+    if merged["DEFAULT_TIMEOUT"] is not None:
+        problems += _check_positive_number("SOLIDQ", "DEFAULT_TIMEOUT", merged["DEFAULT_TIMEOUT"], "django_solidq.E008")
+    if not isinstance(merged["MIDDLEWARE"], list | tuple) or not all(
+        isinstance(m, str) for m in merged["MIDDLEWARE"]
+    ):
+        problems.append(
+            Problem(
+                "django_solidq.E008",
+                "SOLIDQ['MIDDLEWARE'] must be a list of dotted paths.",
+                "Use e.g. ['myapp.jobs.timing_middleware'].",
+            )
+        )
+    if not isinstance(merged["RECURRING"], dict):
+        problems.append(
+            Problem("django_solidq.E008", "SOLIDQ['RECURRING'] must be a dict of task key -> options.")
+        )
+    if merged["DATABASE"] not in settings.DATABASES:
+        problems.append(
+            Problem(
+                "django_solidq.E009",
+                f"SOLIDQ['DATABASE'] is {merged['DATABASE']!r}, which is not in DATABASES.",
+                f"Use one of: {', '.join(settings.DATABASES)}.",
+            )
+        )
+    return problems
+
+
+def validate(raw: Any) -> list[Problem]:
+    """Every problem with a raw ``SOLIDQ`` value, each with a stable id."""
+    if not isinstance(raw, dict):
+        return [
+            Problem(
+                "django_solidq.E001",
+                f"SOLIDQ must be a dict, got {type(raw).__name__}.",
+                "Set SOLIDQ = {...} in settings, or remove it to use the defaults.",
+            )
+        ]
+    problems = _check_unknown("SOLIDQ", raw, DEFAULTS, "django_solidq.E002")
+    merged = {**DEFAULTS, **raw}
+    for key, check in (("WORKERS", _check_worker), ("DISPATCHERS", _check_dispatcher)):
+        problems += _check_list(key, merged[key])
+        if isinstance(merged[key], list | tuple):
+            for index, entry in enumerate(merged[key]):
+                problems += check(index, entry)
+    return problems + _check_scalars(merged)
+
+
+def _build(raw: dict[str, Any]) -> Config:
+    merged = {**DEFAULTS, **raw}
+    workers = tuple(
+        WorkerConfig(
+            queues=tuple([w["queues"]] if isinstance(w["queues"], str) else w["queues"]),
+            threads=w["threads"],
+            processes=w["processes"],
+            polling_interval=float(_seconds(w["polling_interval"])),
+        )
+        for w in ({**WORKER_DEFAULTS, **entry} for entry in merged["WORKERS"])
+    )
+    dispatchers = tuple(
+        DispatcherConfig(
+            polling_interval=float(_seconds(d["polling_interval"])),
+            batch_size=d["batch_size"],
+            concurrency_maintenance_interval=float(_seconds(d["concurrency_maintenance_interval"])),
+        )
+        for d in ({**DISPATCHER_DEFAULTS, **entry} for entry in merged["DISPATCHERS"])
+    )
+    timeout = merged["DEFAULT_TIMEOUT"]
+    return Config(
+        database=merged["DATABASE"],
+        workers=workers,
+        dispatchers=dispatchers,
+        recurring=dict(merged["RECURRING"]),
+        middleware=tuple(merged["MIDDLEWARE"]),
+        shutdown_timeout=float(_seconds(merged["SHUTDOWN_TIMEOUT"])),
+        process_heartbeat_interval=float(_seconds(merged["PROCESS_HEARTBEAT_INTERVAL"])),
+        process_alive_threshold=float(_seconds(merged["PROCESS_ALIVE_THRESHOLD"])),
+        max_lost_attempts=merged["MAX_LOST_ATTEMPTS"],
+        default_timeout=None if timeout is None else float(_seconds(timeout)),
+        default_concurrency_duration=float(_seconds(merged["DEFAULT_CONCURRENCY_DURATION"])),
+        preserve_finished_jobs=merged["PRESERVE_FINISHED_JOBS"],
+        clear_finished_jobs_after=float(_seconds(merged["CLEAR_FINISHED_JOBS_AFTER"])),
+        silence_polling=merged["SILENCE_POLLING"],
+        listen_notify=merged["LISTEN_NOTIFY"],
+        on_thread_error=merged["ON_THREAD_ERROR"],
+    )
+
+
+def raw_setting() -> Any:
+    return getattr(settings, "SOLIDQ", {})
+
+
+@functools.cache
+def get_config() -> Config:
+    """The validated configuration; raises ImproperlyConfigured listing every problem."""
+    raw = raw_setting()
+    problems = validate(raw)
+    if problems:
+        lines = "\n".join(f"  {p.id}: {p.msg} {p.hint}".rstrip() for p in problems)
+        raise ImproperlyConfigured(f"Invalid SOLIDQ setting:\n{lines}")
+    return _build(raw)
+
+
+def queue_database() -> str:
+    """The database alias that holds the queue tables."""
+    return get_config().database
+
+
+@receiver(setting_changed)
+def _reset_config(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SOLIDQ", "DATABASES"):
+        get_config.cache_clear()

@@ -1,0 +1,41 @@
+"""BlockedExecution: jobs waiting for a concurrency permit (see Semaphore)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .base import QueueManager, QueueQuerySet
+from .job import Job
+
+
+class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
+    def expired(self) -> BlockedExecutionQuerySet:
+        return self.filter(expires_at__lte=timezone.now())
+
+
+BlockedExecutionManager = QueueManager.from_queryset(BlockedExecutionQuerySet)
+
+
+class BlockedExecution(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    queue_name = models.CharField(max_length=128)
+    priority = models.SmallIntegerField(default=0)
+    concurrency_key = models.CharField(max_length=255)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = BlockedExecutionManager()
+
+    class Meta:
+        db_table = "solidq_blocked_executions"
+        indexes = [
+            models.Index(
+                fields=["concurrency_key", "-priority", "id"], name="solidq_blocked_release"
+            ),
+            models.Index(fields=["expires_at", "concurrency_key"], name="solidq_blocked_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"blocked {self.job_id} on {self.concurrency_key}"

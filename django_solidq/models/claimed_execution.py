@@ -1,0 +1,127 @@
+"""ClaimedExecution: a job a worker has taken and is running."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils import timezone
+
+from django_solidq.errors import error_entry
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+
+if TYPE_CHECKING:
+    from .job import Job
+
+
+class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
+    def orphaned(self, live_process_ids: list[int]) -> ClaimedExecutionQuerySet:
+        return self.exclude(process_id__in=live_process_ids)
+
+    def release_all(self) -> int:
+        """Give these jobs back to ready untouched (a graceful stop): no attempt is counted."""
+        released = 0
+        for claim_id in list(self.values_list("id", flat=True)):
+            with queue_atomic():
+                claim = self._locked(claim_id)
+                if claim is not None:
+                    claim.delete()
+                    claim.job.enter(None)
+                    released += 1
+        return released
+
+    def recover_lost(
+        self, error_class: type[BaseException], message: str, max_lost: Callable[[Job], int]
+    ) -> int:
+        """Re-run jobs whose worker went away, each loss recorded as a failed attempt.
+
+        A job already lost ``max_lost(job)`` times is failed instead, so a job that kills its
+        worker every time cannot crash-loop forever.
+        """
+        recovered = 0
+        for claim_id in list(self.values_list("id", flat=True)):
+            with queue_atomic():
+                claim = self._locked(claim_id)
+                if claim is not None:
+                    claim.lose(error_class, message, max_lost(claim.job))
+                    recovered += 1
+        return recovered
+
+    def _locked(self, claim_id: int) -> ClaimedExecution | None:
+        return (
+            ClaimedExecution.objects.select_related("job")
+            .select_for_update()
+            .filter(id=claim_id)
+            .first()
+        )
+
+
+ClaimedExecutionManager = QueueManager.from_queryset(ClaimedExecutionQuerySet)
+
+
+class ClaimedExecution(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField("django_solidq.Job", on_delete=models.CASCADE)
+    # No foreign key: a process row is deleted when it dies, its claims are recovered after.
+    process_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ClaimedExecutionManager()
+
+    class Meta:
+        db_table = "solidq_claimed_executions"
+        indexes = [models.Index(fields=["process_id", "job"], name="solidq_claimed_process")]
+
+    def __str__(self) -> str:
+        return f"claimed {self.job_id} by process {self.process_id}"
+
+    def _take(self) -> bool:
+        """Delete this claim; False if it is gone already (recovered by a pruner meanwhile)."""
+        queryset = ClaimedExecution.objects.filter(id=self.id)
+        return bool(queryset._raw_delete(queryset.db))
+
+    def finish(self, job: Job, return_value: Any, worker_id: str, preserve: bool) -> bool:
+        """Record a successful attempt and end the job. False if the claim was lost."""
+        with queue_atomic():
+            if not self._take():
+                return False
+            job.record_attempt(worker_id, self.created_at)
+            job.finished_at = timezone.now()
+            job.return_value = return_value
+            if preserve:
+                job.save_outcome("finished_at", "return_value")
+            else:
+                job.purge()
+        return True
+
+    def fail(
+        self, job: Job, error: dict[str, Any], worker_id: str, retry_at: datetime | None = None
+    ) -> bool:
+        """Record a failed attempt: retried at ``retry_at``, else failed for good."""
+        with queue_atomic():
+            if not self._take():
+                return False
+            job.record_attempt(worker_id, self.created_at)
+            job.record_error(error)
+            job.save_outcome("errors", "exception_executions", "queue_name", "priority")
+            if retry_at is None:
+                job.fail_for_good()
+            else:
+                job.enter(retry_at)
+        return True
+
+    def lose(self, error_class: type[BaseException], message: str, max_lost: int) -> None:
+        """The worker went away mid-attempt: count it, then re-run or (past the cap) fail."""
+        job = self.job
+        worker = f"process-{self.process_id}"
+        self.delete()
+        job.record_attempt(worker, self.created_at)
+        job.record_error(error_entry(error_class, message, worker_id=worker))
+        job.save_outcome("errors")
+        if job.lost_attempts() >= max_lost:
+            job.fail_for_good()
+        else:
+            job.enter(None)

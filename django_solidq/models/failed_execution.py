@@ -1,0 +1,50 @@
+"""FailedExecution: jobs that failed for good, until retried or discarded."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+from .job import Job
+
+
+class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
+    def retry(self) -> int:
+        """Run these jobs again from scratch: counters reset, their errors kept as history."""
+        retried = 0
+        for failed in self.select_related("job"):
+            with queue_atomic():
+                if self.filter(pk=failed.pk)._raw_delete(self.db):
+                    failed.job.exception_executions = {}
+                    failed.job.save(using=self.db, update_fields=["exception_executions"])
+                    failed.job.enter(None)
+                    retried += 1
+        return retried
+
+    def discard(self) -> int:
+        """End these jobs without running them again (kept, marked discarded)."""
+        with queue_atomic():
+            job_ids = list(self.values_list("job_id", flat=True))
+            self.filter(job_id__in=job_ids)._raw_delete(self.db)
+            now = timezone.now()
+            Job.objects.filter(id__in=job_ids).update(finished_at=now, discarded_at=now)
+        return len(job_ids)
+
+
+FailedExecutionManager = QueueManager.from_queryset(FailedExecutionQuerySet)
+
+
+class FailedExecution(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = FailedExecutionManager()
+
+    class Meta:
+        db_table = "solidq_failed_executions"
+        indexes = [models.Index(fields=["created_at"], name="solidq_failed_created")]
+
+    def __str__(self) -> str:
+        return f"failed {self.job_id}"

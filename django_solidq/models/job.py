@@ -1,0 +1,186 @@
+"""Job: one row per enqueued task, whatever state it is in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+from django.tasks import Task
+from django.utils import timezone
+
+from django_solidq.conf import queue_database
+from django_solidq.runtime.notifier import notify_ready
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+
+BULK_BATCH = 1000
+
+if TYPE_CHECKING:
+    from django_solidq.models.claimed_execution import ClaimedExecution
+
+
+class JobQuerySet(QueueQuerySet["Job"]):
+    def enqueue(self, task: Task, args: list[Any], kwargs: dict[str, Any]) -> Job:
+        """Store a job and make it ready (due) or scheduled (``run_after`` in the future)."""
+        job = self.build(task, args, kwargs)
+        with queue_atomic():
+            job.save(using=self.db, force_insert=True)
+            job.enter(task.run_after)
+            if job.is_due():
+                notify_ready(self.db)
+        return job
+
+    def enqueue_all(self, calls: Sequence[tuple[Task, list[Any], dict[str, Any]]]) -> list[Job]:
+        """Store many jobs in a few statements (one transaction, batches of 1,000 rows)."""
+        from .ready_execution import ReadyExecution
+        from .scheduled_execution import ScheduledExecution
+
+        jobs = [self.build(task, args, kwargs) for task, args, kwargs in calls]
+        now = timezone.now()
+        with queue_atomic():
+            self.bulk_create(jobs, batch_size=BULK_BATCH)
+            ReadyExecution.objects.bulk_create(
+                [ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
+                 for j in jobs if j.is_due(now)],
+                batch_size=BULK_BATCH,
+            )
+            ScheduledExecution.objects.bulk_create(
+                [ScheduledExecution(job=j, queue_name=j.queue_name, priority=j.priority,
+                                    scheduled_at=j.scheduled_at)
+                 for j in jobs if not j.is_due(now)],
+                batch_size=BULK_BATCH,
+            )
+            if any(j.is_due(now) for j in jobs):
+                notify_ready(self.db)
+        return jobs
+
+    def build(self, task: Task, args: list[Any], kwargs: dict[str, Any]) -> Job:
+        return Job(
+            backend=task.backend,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            priority=task.priority,
+            args=args,
+            kwargs=kwargs,
+            scheduled_at=task.run_after,
+        )
+
+    def finished(self) -> JobQuerySet:
+        return self.filter(finished_at__isnull=False)
+
+    def with_executions(self) -> JobQuerySet:
+        """Join every execution table, so a job's state reads in one query."""
+        return self.select_related(
+            "readyexecution",
+            "scheduledexecution",
+            "claimedexecution",
+            "blockedexecution",
+            "failedexecution",
+        )
+
+
+JobManager = QueueManager.from_queryset(JobQuerySet)
+
+
+class Job(models.Model):
+    """A logical task: its call, its options and everything its attempts produced.
+
+    Where the job *is* (ready, scheduled, claimed, blocked, failed) is the execution row that
+    points at it; a job with none of them has ended (``finished_at`` set).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    backend = models.CharField(max_length=64, default="default")
+    task_path = models.CharField(max_length=255)
+    queue_name = models.CharField(max_length=128, default="default")
+    priority = models.SmallIntegerField(default=0)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    concurrency_key = models.CharField(max_length=255, null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_attempted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    return_value = models.JSONField(null=True, blank=True)
+    # One entry per failed attempt: {"exception_class_path", "traceback", "at", "worker_id"}.
+    errors = models.JSONField(default=list)
+    # One entry per finished attempt (success, failure or loss), the worker's name.
+    worker_ids = models.JSONField(default=list)
+    # Active Job's per-rule retry counters: {rule key: executions that matched it}.
+    exception_executions = models.JSONField(default=dict)
+
+    objects = JobManager()
+
+    class Meta:
+        db_table = "solidq_jobs"
+        indexes = [
+            models.Index(fields=["finished_at"], name="solidq_job_finished"),
+            models.Index(fields=["queue_name", "finished_at"], name="solidq_job_queue_finished"),
+            models.Index(fields=["task_path", "finished_at"], name="solidq_job_task_finished"),
+            models.Index(fields=["enqueued_at"], name="solidq_job_enqueued"),
+            models.Index(fields=["concurrency_key"], name="solidq_job_concurrency_key"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(priority__gte=-100) & Q(priority__lte=100),
+                name="solidq_job_priority_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_path} {self.id}"
+
+    @property
+    def claimed(self) -> ClaimedExecution | None:
+        return getattr(self, "claimedexecution", None)
+
+    def is_due(self, now: datetime | None = None) -> bool:
+        return self.scheduled_at is None or self.scheduled_at <= (now or timezone.now())
+
+    def lost_attempts(self) -> int:
+        """How many attempts were lost with their worker (the poison-pill count)."""
+        from django_solidq.exceptions import LOST_ATTEMPT_ERRORS
+
+        return sum(1 for e in self.errors if e.get("exception_class_path") in LOST_ATTEMPT_ERRORS)
+
+    def record_attempt(self, worker_id: str, attempted_at: datetime) -> None:
+        self.worker_ids = [*self.worker_ids, worker_id]
+        self.last_attempted_at = attempted_at
+        self.started_at = self.started_at or attempted_at
+
+    def record_error(self, error: dict[str, Any]) -> None:
+        self.errors = [*self.errors, error]
+
+    def save_outcome(self, *fields: str) -> None:
+        self.save(
+            using=queue_database(),
+            update_fields=["worker_ids", "last_attempted_at", "started_at", *fields],
+        )
+
+    def enter(self, run_at: datetime | None) -> None:
+        """Place the job where it can run: ready if due (or ``run_at`` is None), else scheduled."""
+        from .ready_execution import ReadyExecution
+        from .scheduled_execution import ScheduledExecution
+
+        if run_at is None or run_at <= timezone.now():
+            ReadyExecution.objects.create(job=self, queue_name=self.queue_name, priority=self.priority)
+        else:
+            ScheduledExecution.objects.create(
+                job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
+            )
+
+    def fail_for_good(self) -> None:
+        from .failed_execution import FailedExecution
+
+        FailedExecution.objects.create(job=self)
+
+    def purge(self) -> None:
+        """Delete an ended job (it has no execution rows left to cascade to)."""
+        queryset = type(self).objects.filter(pk=self.pk)
+        queryset._raw_delete(queryset.db)

@@ -1,0 +1,92 @@
+"""Process: the registry of supervisors, workers, dispatchers and schedulers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+from .claimed_execution import ClaimedExecution
+
+
+class ProcessQuerySet(QueueQuerySet["Process"]):
+    def register(
+        self, kind: str, name: str, supervisor_id: int | None = None, **metadata: Any
+    ) -> Process:
+        return self.create(
+            kind=kind,
+            name=name,
+            pid=os.getpid(),
+            hostname=socket.gethostname(),
+            supervisor_id=supervisor_id,
+            metadata=metadata,
+        )
+
+    def stale(self, alive_threshold: float) -> ProcessQuerySet:
+        cutoff = timezone.now() - timedelta(seconds=alive_threshold)
+        return self.filter(last_heartbeat_at__lt=cutoff)
+
+    def prune(self, alive_threshold: float, max_lost: Any, excluding: int | None = None) -> int:
+        """Delete processes that stopped heartbeating; re-run the jobs they held."""
+        from django_solidq.exceptions import ProcessPrunedError
+
+        pruned = 0
+        for process in self.stale(alive_threshold).exclude(id=excluding):
+            process.deregister(
+                lost_with=(ProcessPrunedError, f"{process} stopped heartbeating"),
+                max_lost=max_lost,
+            )
+            pruned += 1
+        return pruned
+
+
+ProcessManager = QueueManager.from_queryset(ProcessQuerySet)
+
+
+class Process(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=32)
+    name = models.CharField(max_length=255, unique=True)
+    pid = models.IntegerField()
+    hostname = models.CharField(max_length=255)
+    supervisor_id = models.BigIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    last_heartbeat_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ProcessManager()
+
+    class Meta:
+        db_table = "solidq_processes"
+        verbose_name_plural = "processes"
+        indexes = [
+            models.Index(fields=["last_heartbeat_at"], name="solidq_process_heartbeat"),
+            models.Index(fields=["supervisor_id"], name="solidq_process_supervisor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name} (pid {self.pid} on {self.hostname})"
+
+    def heartbeat(self) -> bool:
+        """Refresh the heartbeat; False means this row is gone and the process must stop."""
+        return bool(Process.objects.filter(id=self.id).update(last_heartbeat_at=timezone.now()))
+
+    def claims(self) -> models.QuerySet[ClaimedExecution]:
+        return ClaimedExecution.objects.filter(process_id=self.id)
+
+    def deregister(
+        self, lost_with: tuple[type[BaseException], str] | None = None, max_lost: Any = None
+    ) -> None:
+        """Remove the row. Its claims go back to ready: untouched after a graceful stop, or
+        recorded as a lost attempt (``lost_with``) when the process died or was pruned."""
+        if lost_with is None:
+            self.claims().release_all()
+        else:
+            self.claims().recover_lost(lost_with[0], lost_with[1], max_lost)
+        with queue_atomic():
+            Process.objects.filter(id=self.id).delete()

@@ -1,0 +1,101 @@
+"""ReadyExecution: jobs that may run now. The only table workers poll."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+from .claimed_execution import ClaimedExecution
+from .job import Job
+from .pause import Pause
+
+
+def queue_filter(selector: str) -> Q:
+    """``*`` is every queue, ``mail*`` every queue starting with ``mail``, else one queue."""
+    if selector == "*":
+        return Q()
+    if selector.endswith("*"):
+        return Q(queue_name__startswith=selector[:-1])
+    return Q(queue_name=selector)
+
+
+class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
+    def in_order(self) -> ReadyExecutionQuerySet:
+        """Priority first (larger is more urgent, as in Django), then first in, first out."""
+        return self.order_by("-priority", "id")
+
+    def claim(self, queues: Sequence[str], limit: int, process_id: int | None) -> list[Job]:
+        """Take up to ``limit`` jobs, queue by queue in the given order, skipping paused queues.
+
+        Locked rows are skipped (``FOR UPDATE SKIP LOCKED``), so any number of workers on any
+        number of hosts claim disjoint jobs. Returns the claimed jobs, claim attached.
+        """
+        if limit <= 0:
+            return []
+        with queue_atomic():
+            picked: list[tuple[int, str]] = []
+            for selector in queues:
+                picked += self._lock_candidates(selector, limit - len(picked), picked)
+                if len(picked) >= limit:
+                    break
+            if not picked:
+                return []
+            self.filter(id__in=[ready_id for ready_id, _ in picked])._raw_delete(self.db)
+            claims = ClaimedExecution.objects.bulk_create(
+                [ClaimedExecution(job_id=job_id, process_id=process_id) for _, job_id in picked]
+            )
+        return _attach(claims)
+
+    def _lock_candidates(
+        self, selector: str, limit: int, already: Iterable[tuple[int, str]]
+    ) -> list[tuple[int, str]]:
+        taken = [ready_id for ready_id, _ in already]
+        rows = (
+            self.filter(queue_filter(selector))
+            .exclude(queue_name__in=Pause.objects.values("queue_name"))
+            .exclude(id__in=taken)
+            .in_order()
+            .select_for_update(skip_locked=True)
+            .values_list("id", "job_id")[:limit]
+        )
+        return [(ready_id, str(job_id)) for ready_id, job_id in rows]
+
+    def queue_names(self) -> list[str]:
+        return sorted(set(self.values_list("queue_name", flat=True).distinct()))
+
+
+def _attach(claims: list[ClaimedExecution]) -> list[Job]:
+    jobs = {str(job.pk): job for job in Job.objects.filter(id__in=[c.job_id for c in claims])}
+    ordered = []
+    for claim in claims:
+        job = jobs[str(claim.job_id)]
+        job.claimedexecution = claim
+        ordered.append(job)
+    return ordered
+
+
+ReadyExecutionManager = QueueManager.from_queryset(ReadyExecutionQuerySet)
+
+
+class ReadyExecution(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    queue_name = models.CharField(max_length=128)
+    priority = models.SmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReadyExecutionManager()
+
+    class Meta:
+        db_table = "solidq_ready_executions"
+        indexes = [
+            models.Index(fields=["queue_name", "-priority", "id"], name="solidq_ready_poll_queue"),
+            models.Index(fields=["-priority", "id"], name="solidq_ready_poll_all"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ready {self.job_id}"

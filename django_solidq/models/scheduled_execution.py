@@ -1,0 +1,59 @@
+"""ScheduledExecution: jobs due later, promoted to ready by dispatchers."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .base import QueueManager, QueueQuerySet, queue_atomic
+from .job import Job
+
+
+class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
+    def due(self) -> ScheduledExecutionQuerySet:
+        return self.filter(scheduled_at__lte=timezone.now())
+
+    def dispatch_next_batch(self, batch_size: int) -> int:
+        """Move up to ``batch_size`` due jobs to ready, earliest first. Returns how many."""
+        from .ready_execution import ReadyExecution
+
+        with queue_atomic():
+            rows = list(
+                self.due()
+                .order_by("scheduled_at", "-priority", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", "job_id", "queue_name", "priority")[:batch_size]
+            )
+            if not rows:
+                return 0
+            self.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+            ReadyExecution.objects.bulk_create(
+                [
+                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                    for _, job_id, queue_name, priority in rows
+                ]
+            )
+        return len(rows)
+
+
+ScheduledExecutionManager = QueueManager.from_queryset(ScheduledExecutionQuerySet)
+
+
+class ScheduledExecution(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    queue_name = models.CharField(max_length=128)
+    priority = models.SmallIntegerField(default=0)
+    scheduled_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScheduledExecutionManager()
+
+    class Meta:
+        db_table = "solidq_scheduled_executions"
+        indexes = [
+            models.Index(fields=["scheduled_at", "-priority", "id"], name="solidq_scheduled_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"scheduled {self.job_id} at {self.scheduled_at}"

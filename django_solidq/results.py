@@ -1,0 +1,77 @@
+"""Job rows -> ``django.tasks.TaskResult``."""
+
+from __future__ import annotations
+
+from django.tasks import Task, TaskResult, TaskResultStatus
+from django.tasks.base import TaskError
+from django.utils.module_loading import import_string
+
+from .exceptions import TaskImportError
+from .models import Job
+
+
+def load_task(job: Job) -> Task:
+    """The Task a job runs, with the job's own queue, priority and run_after."""
+    try:
+        task = import_string(job.task_path)
+    except ImportError as exc:
+        raise TaskImportError(
+            f"Task {job.task_path!r} of job {job.pk} cannot be imported: {exc}. "
+            "Restore the task or discard the job."
+        ) from exc
+    if not isinstance(task, Task):
+        raise TaskImportError(
+            f"{job.task_path!r} of job {job.pk} is a {type(task).__name__}, not a Task. "
+            "Decorate it with @task or discard the job."
+        )
+    return task.using(
+        queue_name=job.queue_name,
+        priority=job.priority,
+        run_after=job.scheduled_at,
+        backend=job.backend,
+    )
+
+
+def status_of(job: Job) -> TaskResultStatus:
+    if job.claimed is not None:
+        return TaskResultStatus.RUNNING
+    if hasattr(job, "failedexecution"):
+        return TaskResultStatus.FAILED
+    if job.finished_at is not None:
+        return TaskResultStatus.FAILED if job.discarded_at else TaskResultStatus.SUCCESSFUL
+    return TaskResultStatus.READY
+
+
+def to_result(
+    job: Job,
+    task: Task | None = None,
+    running_worker: str | None = None,
+    status: TaskResultStatus | None = None,
+) -> TaskResult:
+    """The TaskResult for a job (executions joined; ``running_worker`` names its claimer).
+
+    ``status`` is given by callers that just ended an attempt and know the outcome.
+    """
+    claimed = None if status else job.claimed
+    worker_ids = list(job.worker_ids)
+    if claimed is not None:
+        worker_ids.append(running_worker or f"process-{claimed.process_id}")
+    result = TaskResult(
+        task=task or load_task(job),
+        id=str(job.pk),
+        status=status or status_of(job),
+        enqueued_at=job.enqueued_at,
+        started_at=job.started_at or (claimed.created_at if claimed else None),
+        finished_at=job.finished_at,
+        last_attempted_at=claimed.created_at if claimed else job.last_attempted_at,
+        args=job.args,
+        kwargs=job.kwargs,
+        backend=job.backend,
+        errors=[
+            TaskError(exception_class_path=e["exception_class_path"], traceback=e["traceback"])
+            for e in job.errors
+        ],
+        worker_ids=worker_ids,
+    )
+    object.__setattr__(result, "_return_value", job.return_value)
+    return result
