@@ -20,7 +20,14 @@ class TaskCall(NamedTuple):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SolidTask(Task):
-    """A Django Task whose ``using()`` also takes a ``timedelta`` for ``run_after``."""
+    """A Django Task whose ``using()`` also takes a ``timedelta`` for ``run_after``.
+
+    Extra ``@task(...)`` options (Django passes them to the backend's ``task_class``):
+    ``max_lost_attempts`` — how many times a job may lose its worker (killed, crashed) and be
+    re-run before it is failed; default ``SOLIDQ['MAX_LOST_ATTEMPTS']``.
+    """
+
+    max_lost_attempts: int | None = None
 
     def using(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from django_solidq.runtime.notifier import notify_ready
+
 from .base import QueueManager, QueueQuerySet, queue_atomic
 from .job import Job
 
@@ -33,6 +35,7 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
                     for _, job_id, queue_name, priority in rows
                 ]
             )
+            notify_ready(self.db)
         return len(rows)
 
 

@@ -1,0 +1,48 @@
+"""The entry point of a supervised child process (a fresh interpreter: spawn, not fork)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import asdict
+from typing import Any
+
+# Exit statuses a child reports to its supervisor.
+EXIT_CLEAN = 0  # stopped and deregistered itself
+EXIT_ABANDONED = 3  # shutdown timeout passed with jobs still running: supervisor releases them
+
+
+def child_main(kind: str, config: dict[str, Any], supervisor_id: int, name: str) -> None:
+    import django
+
+    django.setup()
+    actor = build_actor(kind, config, supervisor_id, name)
+    signal.signal(signal.SIGTERM, lambda *_: actor.stop())
+    signal.signal(signal.SIGINT, lambda *_: actor.stop())
+    signal.signal(signal.SIGQUIT, lambda *_: os._exit(EXIT_ABANDONED))
+    actor.start(watch_parent=True)
+    actor.run()
+    if actor.drain():
+        actor.deregister()
+        sys.exit(EXIT_CLEAN)
+    # Jobs still running: exit at once; the supervisor releases them once we are surely dead,
+    # so no job ever runs twice at the same time.
+    sys.stdout.flush()
+    os._exit(EXIT_ABANDONED)
+
+
+def build_actor(kind: str, config: dict[str, Any], supervisor_id: int | None, name: str | None) -> Any:
+    from django_solidq.conf import DispatcherConfig, WorkerConfig
+    from django_solidq.runtime.dispatcher import Dispatcher
+    from django_solidq.runtime.worker import Worker
+
+    if kind == "worker":
+        return Worker(WorkerConfig(**config), supervisor_id=supervisor_id, name=name)
+    if kind == "dispatcher":
+        return Dispatcher(DispatcherConfig(**config), supervisor_id=supervisor_id, name=name)
+    raise ValueError(f"Unknown process kind {kind!r}")
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    return asdict(config)

@@ -1,0 +1,45 @@
+"""Dispatcher: promotes due scheduled jobs to ready, batch after batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import close_old_connections
+
+from django_solidq.conf import DispatcherConfig
+from django_solidq.models import ScheduledExecution
+from django_solidq.runtime import hooks
+from django_solidq.runtime.polling import quiet_polling
+from django_solidq.runtime.process import Registered
+
+
+class Dispatcher(Registered):
+    kind = "dispatcher"
+
+    def __init__(self, config: DispatcherConfig, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+
+    def metadata(self) -> dict[str, Any]:
+        return {"polling_interval": self.config.polling_interval, "batch_size": self.config.batch_size}
+
+    def start(self, watch_parent: bool = False) -> None:
+        self.register(watch_parent)
+
+    def run(self) -> None:
+        """A full batch means more may be due: go again without sleeping."""
+        while not self.stopping.is_set():
+            if self._dispatch() < self.config.batch_size:
+                self.stopping.wait(self.config.polling_interval)
+
+    def _dispatch(self) -> int:
+        try:
+            with quiet_polling():
+                return ScheduledExecution.objects.dispatch_next_batch(self.config.batch_size)
+        except Exception as exc:
+            hooks.thread_error(exc, "dispatcher")
+            close_old_connections()
+            return 0
+
+    def drain(self) -> bool:
+        return True

@@ -1,0 +1,75 @@
+"""Worker: claims as many ready jobs as it has idle threads and performs them in its pool."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import close_old_connections
+
+from django_solidq.conf import WorkerConfig, get_config, queue_database
+from django_solidq.models import ReadyExecution
+from django_solidq.runtime import hooks
+from django_solidq.runtime.execution import perform_in_thread
+from django_solidq.runtime.notifier import Listener
+from django_solidq.runtime.pool import Pool
+from django_solidq.runtime.polling import quiet_polling
+from django_solidq.runtime.process import Registered
+
+logger = logging.getLogger("django_solidq.worker")
+
+
+class Worker(Registered):
+    kind = "worker"
+
+    def __init__(self, config: WorkerConfig, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.pool = Pool(config.threads, on_idle=self.wakeup.set)
+        self.listener: Listener | None = None
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "queues": list(self.config.queues),
+            "threads": self.config.threads,
+            "polling_interval": self.config.polling_interval,
+        }
+
+    def start(self, watch_parent: bool = False) -> None:
+        self.register(watch_parent)
+        if Listener.supported(queue_database()):
+            self.listener = Listener(queue_database(), self.wakeup.set)
+            self.listener.start()
+
+    def run(self) -> None:
+        """Poll until stopped; claim only for idle threads, so nothing waits in a prefetch."""
+        while not self.stopping.is_set():
+            idle = self.pool.idle
+            claimed = self._claim(idle) if idle else 0
+            if claimed == idle and idle:
+                continue  # there may be more: claim again at once
+            self.wakeup.wait(None if idle == 0 else self.config.polling_interval)
+            self.wakeup.clear()
+
+    def _claim(self, limit: int) -> int:
+        try:
+            with quiet_polling():
+                jobs = ReadyExecution.objects.claim(
+                    self.config.queues, limit, self.process.id if self.process else None
+                )
+        except Exception as exc:
+            hooks.thread_error(exc, "worker poll")
+            close_old_connections()
+            self.stopping.wait(self.config.polling_interval)
+            return 0
+        for job in jobs:
+            self.pool.post(perform_in_thread, job, self.name)
+        return len(jobs)
+
+    def drain(self) -> bool:
+        """Stop listening and wait for in-flight jobs; True if they all finished in time."""
+        if self.listener is not None:
+            self.listener.stop()
+        finished = self.pool.wait_idle(get_config().shutdown_timeout)
+        self.pool.shutdown()
+        return finished
