@@ -56,7 +56,7 @@ STATIC_URL = "/static/"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 _vendor = os.environ.get("SOLIDQ_TEST_DB", "sqlite")
-DATABASES = {"default": database(_vendor, name="solidq", sqlite_path=BASE_DIR / "solidq-test.sqlite3")}
+DATABASES = {"default": database(_vendor, name="solidq", sqlite_path=Path(os.environ.get("SOLIDQ_TEST_SQLITE_DIR", BASE_DIR)) / "solidq-test.sqlite3")}
 if os.environ.get("SOLIDQ_TEST_DB_NAME"):
     # A runjobs subprocess started by a test: use the test database as it is.
     DATABASES["default"]["NAME"] = os.environ["SOLIDQ_TEST_DB_NAME"]
@@ -71,6 +71,12 @@ SOLIDQ = {
     "PROCESS_HEARTBEAT_INTERVAL": 0.5,
     "PROCESS_ALIVE_THRESHOLD": 5.0,
 }
+if os.environ.get("SOLIDQ_TEST_CONFIG"):
+    # Process tests pass per-test SOLIDQ overrides to their runjobs subprocess as JSON.
+    import json
+
+    SOLIDQ.update(json.loads(os.environ["SOLIDQ_TEST_CONFIG"]))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,0 +1,280 @@
+"""runjobs end to end: real subprocesses, real signals, polling with timeouts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.tasks import TaskResultStatus, default_task_backend
+
+from django_solidq.models import ClaimedExecution, Job, Process, ReadyExecution
+from tests.app import tasks
+from tests.harness import RunJobs, child_pids, pid_alive, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
+
+ONE_THREAD = {"WORKERS": [{"queues": ["*"], "threads": 1, "polling_interval": 0.05}]}
+
+
+@pytest.fixture
+def runjobs(tmp_path):
+    started: list[RunJobs] = []
+
+    def start(*args: str, config: dict | None = None) -> RunJobs:
+        process = RunJobs(tmp_path / f"runjobs-{len(started)}.log", *args, config=config)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def status(result_id: str) -> str:
+    return default_task_backend.get_result(result_id).status
+
+
+def finished(*result_ids: str) -> bool:
+    return all(
+        status(rid) in (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED) for rid in result_ids
+    )
+
+
+def workers() -> list[Process]:
+    return list(Process.objects.filter(kind="worker"))
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_a_newcomers_tasks_run_with_results_failures_priorities_and_delays(runjobs, tmp_path):
+    log = tmp_path / "order.log"
+    low = [tasks.record.enqueue(str(log), f"low{i}") for i in range(3)]
+    high = tasks.record.using(priority=50).enqueue(str(log), "high")
+    added = tasks.add.enqueue(2, 3)
+    failed = tasks.fail.enqueue("kaboom")
+    run_after = tasks.add.using(run_after=timedelta(seconds=2)).enqueue(1, 1)
+    enqueued_at = time.time()
+
+    supervisor = runjobs(config=ONE_THREAD)
+    wait_for(lambda: finished(added.id, failed.id, run_after.id, high.id, *[r.id for r in low]),
+             timeout=30, what="all jobs to finish")
+
+    assert default_task_backend.get_result(added.id).return_value == 5
+    result = default_task_backend.get_result(failed.id)
+    assert result.status == TaskResultStatus.FAILED
+    assert result.errors[0].exception_class_path == "tests.app.tasks.Boom"
+    assert "raise Boom(message)" in result.errors[0].traceback
+    assert "kaboom" in result.errors[0].traceback
+    starts = [line.split()[1] for line in lines(log) if line.startswith("start")]
+    assert starts[0] == "high"
+    delayed = default_task_backend.get_result(run_after.id)
+    assert delayed.started_at.timestamp() >= enqueued_at + 2 - 0.05
+    assert delayed.return_value == 2
+
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+    assert not Process.objects.exists()
+    assert not ClaimedExecution.objects.exists()
+
+
+def test_two_workers_on_different_queues_process_all_their_jobs(runjobs):
+    config = {
+        "WORKERS": [
+            {"queues": ["default"], "threads": 2, "polling_interval": 0.05},
+            {"queues": ["other"], "threads": 2, "polling_interval": 0.05},
+        ]
+    }
+    ids = [tasks.add.enqueue(i, 1).id for i in range(6)]
+    ids += [tasks.on_other_queue.enqueue().id for _ in range(6)]
+    supervisor = runjobs(config=config)
+    wait_for(lambda: finished(*ids), timeout=30, what="12 jobs")
+    assert all(status(i) == TaskResultStatus.SUCCESSFUL for i in ids)
+    queues = sorted(tuple(p.metadata["queues"]) for p in workers())
+    assert queues == [("default",), ("other",)]
+
+    for _ in range(5):
+        supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+    assert not Process.objects.exists()
+    assert not ClaimedExecution.objects.exists()
+
+
+def test_term_lets_a_job_shorter_than_the_shutdown_timeout_finish(runjobs, tmp_path):
+    marker = tmp_path / "marker"
+    result = tasks.sleep_then_mark.enqueue(str(marker), 1.0)
+    supervisor = runjobs(config={"SHUTDOWN_TIMEOUT": 5})
+    wait_for(marker.exists, what="the job to start")
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+    assert "finished" in marker.read_text()
+    assert status(result.id) == TaskResultStatus.SUCCESSFUL
+
+
+def test_term_with_a_job_longer_than_the_timeout_releases_it_to_run_exactly_once_more(
+    runjobs, tmp_path
+):
+    log = tmp_path / "runs.log"
+    result = tasks.record.enqueue(str(log), "long", sleep=4.0)
+    supervisor = runjobs(config={"SHUTDOWN_TIMEOUT": 1})
+    wait_for(lambda: len(lines(log)) == 1, what="the job to start")
+    supervisor.send(signal.SIGTERM)
+    started = time.monotonic()
+    supervisor.wait(10)
+    assert time.monotonic() - started <= 1 + 1.5
+    assert ReadyExecution.objects.filter(job_id=result.id).exists()
+    assert not Process.objects.exists()
+    assert Job.objects.get(id=result.id).errors == []
+
+    runjobs(config={"SHUTDOWN_TIMEOUT": 1})
+    wait_for(lambda: finished(result.id), timeout=20, what="the re-run")
+    assert [line.split()[0] for line in lines(log)] == ["start", "start", "end"]
+    assert status(result.id) == TaskResultStatus.SUCCESSFUL
+
+
+def test_quit_stops_at_once_and_puts_the_job_back_in_ready(runjobs, tmp_path):
+    marker = tmp_path / "marker"
+    result = tasks.sleep_then_mark.enqueue(str(marker), 60)
+    supervisor = runjobs()
+    wait_for(marker.exists, what="the job to start")
+    supervisor.send(signal.SIGQUIT)
+    started = time.monotonic()
+    supervisor.wait(5)
+    assert time.monotonic() - started < 2
+    assert ReadyExecution.objects.filter(job_id=result.id).exists()
+    assert not Process.objects.exists()
+
+
+def test_a_killed_worker_is_replaced_and_its_job_reruns_with_the_lost_attempt_recorded(
+    runjobs, tmp_path
+):
+    marker = tmp_path / "marker"
+    result = tasks.sleep_then_mark.enqueue(str(marker), 1.5)
+    supervisor = runjobs(config={"WORKERS": [{"queues": ["*"], "threads": 2}] * 2})
+    wait_for(marker.exists, what="the job to start")
+    claim = ClaimedExecution.objects.get(job_id=result.id)
+    victim = Process.objects.get(id=claim.process_id)
+    os.kill(victim.pid, signal.SIGKILL)
+
+    wait_for(lambda: finished(result.id), timeout=30, what="the re-run")
+    final = default_task_backend.get_result(result.id)
+    assert final.status == TaskResultStatus.SUCCESSFUL
+    assert final.attempts == 2
+    assert [e.exception_class_path for e in final.errors] == [
+        "django_solidq.exceptions.ProcessExitError"
+    ]
+    wait_for(lambda: len(workers()) == 2, what="a replacement worker")
+    assert victim.name not in {p.name for p in workers()}
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+
+
+def test_a_job_that_kills_its_worker_every_time_fails_after_the_cap(runjobs, tmp_path):
+    counter = tmp_path / "attempts"
+    doomed = tasks.exit_worker.enqueue(str(counter), 100)
+    survivor = tasks.exit_worker.enqueue(str(tmp_path / "other"), 1)
+    supervisor = runjobs(config={"MAX_LOST_ATTEMPTS": 2, **ONE_THREAD})
+    wait_for(lambda: finished(doomed.id, survivor.id), timeout=40, what="both jobs to end")
+
+    final = default_task_backend.get_result(doomed.id)
+    assert final.status == TaskResultStatus.FAILED
+    assert counter.read_text() == "2"
+    assert len(final.errors) == 2
+    assert default_task_backend.get_result(survivor.id).return_value == "survived"
+    assert supervisor.alive()
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+
+
+def test_workers_of_a_killed_supervisor_finish_and_deregister(runjobs, tmp_path):
+    marker = tmp_path / "marker"
+    result = tasks.sleep_then_mark.enqueue(str(marker), 1.0)
+    supervisor = runjobs(config={"PROCESS_HEARTBEAT_INTERVAL": 0.2})
+    wait_for(marker.exists, what="the job to start")
+    children = child_pids(supervisor.pid)
+    assert children
+    supervisor.send(signal.SIGKILL)
+    supervisor.wait(5)
+    wait_for(lambda: not any(pid_alive(pid) for pid in children), timeout=15,
+             what="orphaned children to exit")
+    assert status(result.id) == TaskResultStatus.SUCCESSFUL
+    assert list(Process.objects.values_list("kind", flat=True)) == ["supervisor"]
+
+    runjobs(config={"PROCESS_ALIVE_THRESHOLD": 1, "PROCESS_HEARTBEAT_INTERVAL": 0.2})
+    wait_for(lambda: not Process.objects.filter(kind="supervisor", pid=supervisor.pid).exists(),
+             timeout=15, what="the stale supervisor to be pruned")
+
+
+def test_a_worker_whose_row_was_deleted_stops_itself_and_is_replaced(runjobs):
+    supervisor = runjobs(config={"PROCESS_HEARTBEAT_INTERVAL": 0.2})
+    first = wait_for(lambda: workers(), what="a worker")[0]
+    Process.objects.filter(id=first.id).delete()
+    wait_for(lambda: not pid_alive(first.pid), timeout=15, what="the worker to stop itself")
+    wait_for(lambda: [w for w in workers() if w.name != first.name], what="a replacement")
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+
+
+def test_orphaned_claims_are_recovered_when_a_supervisor_boots(runjobs):
+    result = tasks.add.enqueue(20, 22)
+    ReadyExecution.objects.filter(job_id=result.id).delete()
+    ClaimedExecution.objects.create(job_id=result.id, process_id=987654321)
+    runjobs()
+    wait_for(lambda: finished(result.id), what="the orphan to re-run")
+    final = default_task_backend.get_result(result.id)
+    assert final.return_value == 42
+    assert final.errors[0].exception_class_path == "django_solidq.exceptions.ProcessMissingError"
+
+
+def test_stale_processes_are_pruned_and_their_jobs_rerun(runjobs):
+    stale = Process.objects.register("worker", "stale-worker", pid=0)
+    Process.objects.filter(id=stale.id).update(last_heartbeat_at="2000-01-01T00:00:00Z")
+    result = tasks.add.enqueue(1, 2)
+    ReadyExecution.objects.filter(job_id=result.id).delete()
+    ClaimedExecution.objects.create(job_id=result.id, process_id=stale.id)
+    runjobs()
+    wait_for(lambda: finished(result.id), what="the pruned job to re-run")
+    assert not Process.objects.filter(name="stale-worker").exists()
+    final = default_task_backend.get_result(result.id)
+    assert final.return_value == 3
+    assert final.errors[0].exception_class_path.startswith("django_solidq.exceptions.Process")
+
+
+def test_a_task_that_no_longer_imports_fails_clearly_and_the_worker_keeps_going(runjobs):
+    broken = tasks.add.enqueue(1, 1)
+    Job.objects.filter(id=broken.id).update(task_path="tests.app.tasks.vanished")
+    fine = tasks.add.enqueue(2, 2)
+    supervisor = runjobs(config=ONE_THREAD)
+    wait_for(lambda: finished(fine.id), what="the good job")
+    job = Job.objects.get(id=broken.id)
+    assert job.errors[0]["exception_class_path"] == "django_solidq.exceptions.TaskImportError"
+    assert "tests.app.tasks.vanished" in job.errors[0]["message"]
+    assert supervisor.alive()
+
+
+def test_thread_mode_runs_everything_in_one_process(runjobs):
+    ids = [tasks.add.enqueue(i, i).id for i in range(10)]
+    supervisor = runjobs("--mode", "thread")
+    wait_for(lambda: finished(*ids), what="jobs in thread mode")
+    assert child_pids(supervisor.pid) == []
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+    assert not Process.objects.exists()
+
+
+def test_pidfile_refuses_a_second_supervisor_and_takes_over_a_stale_one(runjobs, tmp_path):
+    pidfile = tmp_path / "runjobs.pid"
+    first = runjobs("--pidfile", str(pidfile))
+    wait_for(pidfile.exists, what="the pidfile")
+    second = runjobs("--pidfile", str(pidfile))
+    assert second.wait(20) != 0
+    assert "Another runjobs" in second.log()
+    first.send(signal.SIGKILL)
+    first.wait(5)
+    third = runjobs("--pidfile", str(pidfile))
+    wait_for(lambda: pidfile.read_text().strip() == str(third.pid), what="the takeover")
