@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.base import TaskError
 from django.utils.module_loading import import_string
@@ -42,6 +44,11 @@ def status_of(job: Job) -> TaskResultStatus:
     return TaskResultStatus.READY
 
 
+def _failed_at(job: Job) -> datetime | None:
+    failed = getattr(job, "failedexecution", None)
+    return failed.created_at if failed is not None else None
+
+
 def to_result(
     job: Job,
     task: Task | None = None,
@@ -62,7 +69,7 @@ def to_result(
         status=status or status_of(job),
         enqueued_at=job.enqueued_at,
         started_at=job.started_at or (claimed.created_at if claimed else None),
-        finished_at=job.finished_at,
+        finished_at=job.finished_at or _failed_at(job),
         last_attempted_at=claimed.created_at if claimed else job.last_attempted_at,
         args=job.args,
         kwargs=job.kwargs,

@@ -38,7 +38,9 @@ def perform(job: Job, worker_id: str) -> TaskResult | None:
     task_started.send(SolidQueueBackend, task_result=result)
     try:
         value = _call(task, result)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
         return _failed(job, task, exc, worker_id)
     return _finished(job, task, value, worker_id)
 
@@ -64,7 +66,7 @@ def _finished(job: Job, task: Task, value: Any, worker_id: str) -> TaskResult | 
     return result
 
 
-def _failed(job: Job, task: Task, exc: Exception, worker_id: str) -> TaskResult | None:
+def _failed(job: Job, task: Task, exc: BaseException, worker_id: str) -> TaskResult | None:
     claim = job.claimed
     assert claim is not None
     if not claim.fail(job, exception_entry(exc, worker_id), worker_id):

@@ -1,0 +1,769 @@
+"""Recurring-task schedules: cron lines and Fugit-style phrases.
+
+Solid Queue parses a recurring task's ``schedule:`` with the Ruby gem Fugit
+(``Fugit.parse(s, multi: :fail)``, accepted only when the result is a cron). This module
+accepts the same strings and computes the same fire times:
+
+* cron lines with 5 fields, or 6 with the seconds first, with Fugit's extensions
+  (``L``/``last``/negative days of month, ``#n``/``#L`` weekdays, ``%n`` every-n-weeks
+  weekdays, wrapping ranges, ``&`` to require both day fields, ``@daily``-style shortcuts,
+  a trailing time zone);
+* Fugit's natural language (``every day at 2am``, ``every weekday 8am to 5pm``, ...).
+
+The parsers are a port of Fugit 1.14's grammars (``Fugit::Cron::Parser``,
+``Fugit::Nat::Parser``) on a tiny PEG engine that behaves like Raabro, the parser library
+Fugit uses, so that anything Fugit accepts is accepted and anything it rejects is rejected.
+The documented deviations are listed in ``docs/recurring.md``.
+
+Public API: :func:`parse_schedule`, :class:`Schedule`, :class:`InvalidSchedule`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import calendar
+import functools
+import random
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+__all__ = ["InvalidSchedule", "Schedule", "parse_schedule"]
+
+EXPECTED = "expected a cron line like '0 8 * * mon-fri' or a phrase like 'every day at 2am'"
+SEARCH_YEARS = 5
+"""How far ahead :meth:`Schedule.next_time` looks before giving up."""
+
+
+class InvalidSchedule(ValueError):
+    """A schedule string that is neither a valid cron line nor a supported phrase."""
+
+    def __init__(self, text: object, reason: str = EXPECTED) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"Invalid schedule {text!r}: {reason}")
+
+
+class _Reject(Exception):
+    """Raised inside the parsers where Fugit would fail (return nil or raise)."""
+
+    def __init__(self, reason: str = EXPECTED) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def parse_schedule(text: str, *, default_timezone: tzinfo | str | None = None) -> Schedule:
+    """Parse a cron line or a Fugit phrase into a :class:`Schedule`.
+
+    ``default_timezone`` is the zone of a schedule that names none; when omitted it is
+    Django's ``settings.TIME_ZONE`` if settings are configured, else UTC.
+
+    Raises :class:`InvalidSchedule` (a ``ValueError``) for anything Solid Queue would reject.
+    """
+    if not isinstance(text, str):
+        raise InvalidSchedule(text, "a schedule must be a string; " + EXPECTED)
+    zone = _zone_from(default_timezone) if default_timezone is not None else _default_zone()
+    try:
+        spec, explicit = _parse_cached(text)
+    except _Reject as err:
+        raise InvalidSchedule(text, err.reason) from None
+    return Schedule(text=text, cron=spec.to_cron(explicit), timezone=explicit or zone, _spec=spec)
+
+
+@dataclass(frozen=True, eq=False)
+class Schedule:
+    """An immutable parsed schedule.
+
+    ``text`` is the original string, ``cron`` an equivalent cron line (with a trailing zone
+    when the schedule names one) and ``timezone`` the zone its wall-clock times are in.
+    Two schedules are equal when they fire at the same times (same fields and zone).
+    """
+
+    text: str
+    cron: str
+    timezone: tzinfo
+    _spec: _CronSpec = field(repr=False)
+    _days: dict[tuple[int, int], tuple[int, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Schedule):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[object, ...]:
+        return (self._spec, _zone_key(self.timezone))
+
+    def next_time(self, after: datetime) -> datetime:
+        """Return the first fire time strictly after ``after``.
+
+        ``after`` must be aware; the result is aware, in ``after``'s tzinfo, on a whole second.
+        A wall-clock time skipped by a spring-forward change does not fire; a time repeated
+        by a fall-back change fires once, at its first occurrence (see docs/recurring.md).
+        Raises :class:`InvalidSchedule` if nothing fires within ``SEARCH_YEARS`` years.
+        """
+        if after.tzinfo is None or after.utcoffset() is None:
+            raise ValueError(f"next_time() needs an aware datetime, got {after!r}")
+        found = _next_instant(self, _epoch(after))
+        return datetime.fromtimestamp(found, after.tzinfo)
+
+    def next_times(self, after: datetime, count: int) -> Iterator[datetime]:
+        """Yield the next ``count`` fire times after ``after`` (see :meth:`next_time`)."""
+        for _ in range(count):
+            after = self.next_time(after)
+            yield after
+
+    def _month_days(self, year: int, month: int) -> tuple[int, ...]:
+        days = self._days.get((year, month))
+        if days is None:
+            if len(self._days) > 512:
+                self._days.clear()
+            days = self._spec.month_days(year, month, self.timezone)
+            self._days[(year, month)] = days
+        return days
+
+
+# ---------------------------------------------------------------------------------------------
+# Time zones
+
+
+def _default_zone() -> tzinfo:
+    """Django's ``TIME_ZONE`` when settings are configured, else UTC."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is a dependency
+        return _UTC
+    if not settings.configured or not getattr(settings, "TIME_ZONE", None):
+        return _UTC
+    return _zone_from(settings.TIME_ZONE)
+
+
+def _zone_from(value: tzinfo | str) -> tzinfo:
+    if isinstance(value, tzinfo):
+        return value
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ValueError(f"unknown time zone {value!r}") from err
+
+
+_UTC: tzinfo = ZoneInfo("UTC")
+
+
+def _zone_key(zone: tzinfo) -> object:
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    if isinstance(zone, timezone):
+        return zone.utcoffset(None)
+    return zone
+
+
+def _zone_name(zone: tzinfo) -> str:
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    return zone.tzname(None) or "UTC"
+
+
+# et-orbi's ZONE_ALIASES entries that a cron's zone pattern can match (no spaces).
+_ZONE_ALIASES = {
+    "UTC-11": "Etc/GMT+11",
+    "UTC+12": "Etc/GMT-12",
+    "UTC-02": "Etc/GMT+2",
+    "CST5CDT": "CST6CDT",
+}
+_ABBR_OFFSET_RE = re.compile(r"([A-Z]{3,4})([+-])(\d{1,2}):?(\d{2})?", re.ASCII)
+_OFFSET_ZONE_RE = re.compile(r"([+-][0-1]?[0-9]):?([0-5][0-9])?", re.ASCII)
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@functools.lru_cache(maxsize=256)
+def _get_tzone(name: str) -> tzinfo | None:
+    """Resolve a zone the way et-orbi's ``EtOrbi.get_tzone`` does (None when unknown)."""
+    if name == "Z":
+        return _UTC
+    name = _ZONE_ALIASES.get(name) or _abbreviation_zone(name) or name
+    return _offset_zone(name) or _named_zone(name)
+
+
+def _abbreviation_zone(name: str) -> str | None:
+    """``CET+1``-style names: the first zone with that abbreviation and offset this year."""
+    m = _ABBR_OFFSET_RE.fullmatch(name)
+    if m is None:
+        return None
+    abbr = m[1]
+    abbrs = [abbr, abbr + "T"] if len(abbr) < 4 else [abbr]
+    sign = 1 if m[2] == "+" else -1
+    offset = timedelta(seconds=sign * (int(m[3]) * 3600 + int(m[4] or "0") * 60))
+    year = datetime.now(UTC).year
+    probes = [datetime(year, 1, 1, tzinfo=UTC), datetime(year, 7, 1, tzinfo=UTC)]
+    for key in sorted(_zone_names()):
+        zone = ZoneInfo(key)
+        for probe in probes:
+            local = probe.astimezone(zone)
+            if local.tzname() in abbrs and local.utcoffset() == offset:
+                return key
+    return None
+
+
+def _offset_zone(name: str) -> tzinfo | None:
+    """``+09:00``-style fixed offsets; like et-orbi, hours beyond 11 are refused."""
+    m = _OFFSET_ZONE_RE.fullmatch(name)
+    if m is None:
+        return None
+    hours, minutes = int(m[1]), int(m[2] or "0")
+    if abs(hours) > 11:
+        return None
+    if hours < 0:
+        minutes = -minutes
+    return timezone(timedelta(hours=hours, minutes=minutes), name)
+
+
+def _named_zone(name: str) -> tzinfo | None:
+    """IANA names; like et-orbi, trailing characters are dropped until a name matches."""
+    names = _zone_names()
+    while name:
+        if name in names:
+            return ZoneInfo(name)
+        if re.fullmatch(r"UTC[-+](\d|1[0-2])", name):
+            return None  # listed by et-orbi, but TZInfo cannot load it: Fugit raises
+        name = name[:-1]
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A tiny PEG engine with Raabro's semantics (ordered choice, greedy repetition, no
+# backtracking into a successful element, joined sequences that give back a dangling
+# separator, whole input consumed).
+
+
+@dataclass(slots=True)
+class _Node:
+    name: str | None
+    start: int
+    end: int
+    children: list[_Node]
+    source: str
+
+    @property
+    def string(self) -> str:
+        return self.source[self.start : self.end]
+
+    def subgather(self, name: str | None = None) -> list[_Node]:
+        """The topmost descendants named ``name`` (any name when None)."""
+        found: list[_Node] = []
+        for child in self.children:
+            child._gather(name, found)
+        return found
+
+    def _gather(self, name: str | None, found: list[_Node]) -> None:
+        if (name is None and self.name is not None) or (name is not None and self.name == name):
+            found.append(self)
+        else:
+            for child in self.children:
+                child._gather(name, found)
+
+    def sublookup(self, name: str | None = None) -> _Node | None:
+        """The first descendant named ``name`` (any name when None), depth first."""
+        for child in self.children:
+            if (name is None and child.name is not None) or (
+                name is not None and child.name == name
+            ):
+                return child
+            found = child.sublookup(name)
+            if found is not None:
+                return found
+        return None
+
+
+_Parser = Callable[[str, int], _Node | None]
+_Item = _Parser | tuple[_Parser, str]
+
+
+def _rex(name: str | None, pattern: str, flags: int = 0) -> _Parser:
+    compiled = re.compile(pattern, flags | re.ASCII)
+
+    def parse(source: str, pos: int) -> _Node | None:
+        m = compiled.match(source[pos:])  # Ruby matches the rest of the string
+        return None if m is None else _Node(name, pos, pos + m.end(), [], source)
+
+    return parse
+
+
+def _str(name: str | None, literal: str) -> _Parser:
+    def parse(source: str, pos: int) -> _Node | None:
+        if source.startswith(literal, pos):
+            return _Node(name, pos, pos + len(literal), [], source)
+        return None
+
+    return parse
+
+
+def _repeat(parser: _Parser, quantifier: str, source: str, pos: int) -> list[_Node] | None:
+    low, high = {"?": (0, 1), "*": (0, 0), "+": (1, 0)}[quantifier]
+    nodes: list[_Node] = []
+    while True:
+        node = parser(source, pos)
+        if node is None:
+            break
+        nodes.append(node)
+        if node.end == pos or len(nodes) == high:
+            break
+        pos = node.end
+    return nodes if len(nodes) >= low else None
+
+
+def _seq(name: str | None, *items: _Item) -> _Parser:
+    def parse(source: str, pos: int) -> _Node | None:
+        children: list[_Node] = []
+        cur = pos
+        for item in items:
+            if isinstance(item, tuple):
+                nodes = _repeat(item[0], item[1], source, cur)
+                if nodes is None:
+                    return None
+                children.extend(nodes)
+                cur = nodes[-1].end if nodes else cur
+            else:
+                node = item(source, cur)
+                if node is None:
+                    return None
+                children.append(node)
+                cur = node.end
+        return _Node(name, pos, cur, children, source)
+
+    return parse
+
+
+def _alt(name: str | None, *parsers: _Parser) -> _Parser:
+    def parse(source: str, pos: int) -> _Node | None:
+        for parser in parsers:
+            node = parser(source, pos)
+            if node is not None:
+                return _Node(name, pos, node.end, [node], source)
+        return None
+
+    return parse
+
+
+def _jseq(name: str | None, element: _Parser, separator: _Parser) -> _Parser:
+    def parse(source: str, pos: int) -> _Node | None:
+        children: list[_Node] = []
+        cur, on_element, empties = pos, False, 0
+        while True:
+            on_element = not on_element
+            node = (element if on_element else separator)(source, cur)
+            empties = empties + 1 if node is not None and node.end == node.start else 0
+            if node is None or empties > 1:
+                if on_element and children:
+                    cur = children.pop().start  # give the dangling separator back
+                break
+            children.append(node)
+            cur = node.end
+        if not children:
+            return None
+        return _Node(name, pos, cur, children, source)
+
+    return parse
+
+
+def _ren(name: str, parser: _Parser) -> _Parser:
+    def parse(source: str, pos: int) -> _Node | None:
+        node = parser(source, pos)
+        if node is not None:
+            node.name = name
+        return node
+
+    return parse
+
+
+def _parse_all(parser: _Parser, source: str) -> _Node | None:
+    node = parser(source, 0)
+    return node if node is not None and node.end == len(source) else None
+
+
+_I = re.IGNORECASE
+
+
+# ---------------------------------------------------------------------------------------------
+# Cron grammar (Fugit::Cron::Parser)
+
+_WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+_WEEKDS = tuple(d[:3] for d in _WEEKDAYS)
+_MONTHS = ("-", "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _cron_field(bound: _Parser, slash: _Parser) -> _Parser:
+    star, hyphen, tilde = _str(None, "*"), _str("hyphen", "-"), _str("tilde", "~")
+    ranged = _seq(None, bound, (_seq(None, hyphen, bound), "?"))
+    tilded = _seq(None, (bound, "?"), tilde, (bound, "?"))
+    star_or_range = _alt(None, star, tilded, ranged)
+    return _alt("elt", slash, _seq(None, star_or_range, (slash, "?")))
+
+
+def _cron_grammar() -> _Parser:
+    blank = _rex(None, r"[ \t]+")
+    comma = _rex(None, r",([ \t]*,)*")
+    comma_q = _rex(None, r"([ \t]*,)*")
+    and_q = _rex(None, r"&?")
+    slash = _rex("slash", r"/\d\d?")
+    mos = _cron_field(_rex("mos", r"[0-5]?\d"), slash)
+    hou = _cron_field(_rex("hou", r"(2[0-4]|[01]?[0-9])"), slash)
+    dom = _cron_field(_rex("dom", r"(-?(3[01]|[12][0-9]|0?[1-9])|last|l)", _I), slash)
+    mon = _cron_field(_rex("mon", r"(1[0-2]|0?[1-9]|" + "|".join(_MONTHS[1:]) + ")", _I), slash)
+    dow_bound = _rex("dow", r"([0-7]|" + "|".join(_WEEKDS) + ")", _I)
+    dow_hash = _rex("hash", r"#(-?[1-5]|last|l)", _I)
+    mod = _rex("mod", r"%\d+(\+\d+)?")
+    dow = _alt(
+        None,
+        _seq("elt", dow_bound, dow_hash),
+        _seq("elt", dow_bound, mod),
+        _cron_field(dow_bound, slash),
+    )
+
+    def lst(name: str, elt: _Parser, *tail: _Parser) -> _Parser:
+        return _seq(None, comma_q, _jseq(name, elt, comma), comma_q, *tail)
+
+    tz = _alt(
+        "tz",
+        _rex(None, r" +[-+]([01][0-9]|2[0-4]):?(00|15|30|45)"),
+        _rex(None, r" +[A-Z][a-zA-Z0-9+\-]+(\/[A-Z][a-zA-Z0-9+\-_]+){0,2}"),
+    )
+    fields = (
+        lst("min", mos, blank),
+        lst("hou", hou, blank),
+        lst("dom", dom, and_q, blank),
+        lst("mon", mon, blank),
+        lst("dow", dow, and_q),
+        (tz, "?"),
+    )
+    return _alt("cron", _seq("scron", lst("sec", mos, blank), *fields), _seq("ccron", *fields))
+
+
+_CRON = _cron_grammar()
+
+_SPECIALS = {
+    "@reboot": None,
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@noon": "0 12 * * *",
+    "@hourly": "0 * * * *",
+}
+_MAXDAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_FIELD_BOUNDS = {"sec": (0, 59), "min": (0, 59), "hou": (0, 23), "dom": (1, 31), "mon": (1, 12)}
+_RUBY_BLANK = " \t\n\v\f\r\x00"
+
+# An element of a cron field: (start, end, separator, slash, hash, modulo).
+_Elt = tuple[int | None, int | None, str | None, int | None, int | None, tuple[int, int] | None]
+_Hom = int | tuple[int, int] | None
+_Weekday = tuple[int, _Hom]
+
+
+@dataclass(frozen=True)
+class _CronSpec:
+    """The fields of a cron; ``None`` means any value (Fugit's ``nil``)."""
+
+    seconds: tuple[int, ...] | None
+    minutes: tuple[int, ...] | None
+    hours: tuple[int, ...] | None
+    monthdays: tuple[int, ...] | None
+    months: tuple[int, ...] | None
+    weekdays: tuple[_Weekday, ...] | None
+    day_and: bool
+
+    def to_cron(self, zone: tzinfo | None) -> str:
+        """Fugit's ``to_cron_s``: seconds only when not just 0, then the zone if any."""
+
+        def join(values: tuple[int, ...] | None) -> str:
+            return "*" if values is None else ",".join(str(v) for v in values)
+
+        parts = [] if self.seconds == (0,) else [join(self.seconds)]
+        parts += [join(self.minutes), join(self.hours), join(self.monthdays), join(self.months)]
+        parts.append(self._weekdays_cron())
+        if zone is not None:
+            parts.append(_zone_name(zone))
+        return " ".join(parts)
+
+    def _weekdays_cron(self) -> str:
+        if self.weekdays is None:
+            return "*"
+        out = []
+        for day, hom in self.weekdays:
+            if hom is None:
+                out.append(str(day))
+            elif isinstance(hom, tuple):
+                plus = f"+{hom[1]}" if hom[1] > 0 else (str(hom[1]) if hom[1] < 0 else "")
+                out.append(f"{day}%{hom[0]}{plus}")
+            else:
+                out.append(f"{day}#{hom}")
+        return ",".join(out) + ("&" if self.day_and else "")
+
+    # -- day matching (Fugit::Cron#day_match?) --------------------------------------------------
+
+    def month_days(self, year: int, month: int, zone: tzinfo) -> tuple[int, ...]:
+        """The days of ``month`` on which this cron fires (in ``zone`` for ``%`` weeks)."""
+        if self.months is not None and month not in self.months:
+            return ()
+        first_wday, last = calendar.monthrange(year, month)
+        return tuple(
+            day
+            for day in range(1, last + 1)
+            if self._day_match(date(year, month, day), (first_wday + day) % 7, last, zone)
+        )
+
+    def _day_match(self, day: date, wday: int, last: int, zone: tzinfo) -> bool:
+        if self.weekdays is not None and self.monthdays is not None:
+            if self.day_and:
+                return self._wday_match(day, wday, last, zone) and self._mday_match(day, last)
+            return self._wday_match(day, wday, last, zone) or self._mday_match(day, last)
+        return self._wday_match(day, wday, last, zone) and self._mday_match(day, last)
+
+    def _mday_match(self, day: date, last: int) -> bool:
+        if self.monthdays is None:
+            return True
+        return any((last + 1 + d if d < 1 else d) == day.day for d in self.monthdays)
+
+    def _wday_match(self, day: date, wday: int, last: int, zone: tzinfo) -> bool:
+        if self.weekdays is None:
+            return True
+        for wd, hom in self.weekdays:
+            if wd != wday:
+                continue
+            if hom is None:
+                return True
+            if isinstance(hom, tuple):
+                if _rweek(day, zone) % hom[0] == hom[1] % hom[0]:
+                    return True
+            elif hom in ((day.day - 1) // 7 + 1, -((last - day.day) // 7 + 1)):
+                return True
+        return False
+
+
+_RWEEK_REF = date(2018, 12, 31)
+
+
+def _rweek(day: date, zone: tzinfo) -> int:
+    """et-orbi's ``rweek``: whole days between local noons, from Monday 2018-12-31, / 7."""
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+    ref = datetime(_RWEEK_REF.year, _RWEEK_REF.month, _RWEEK_REF.day, 12, tzinfo=zone)
+    return (_epoch(noon) - _epoch(ref)) // 86400 // 7
+
+
+def _parse_cron(text: str, seed: str) -> tuple[_CronSpec, tzinfo | None] | None:
+    """Fugit::Cron.parse: None when the grammar does not match, _Reject when invalid."""
+    text = text.strip(_RUBY_BLANK)
+    if text.startswith("@"):
+        head, *rest = re.split(r"[ \t\r\n\f\v]+", text, maxsplit=1)
+        special = _SPECIALS.get(head)
+        if special is None:
+            return None
+        text = " ".join([special, *rest])
+    tree = _parse_all(_CRON, text)
+    if tree is None:
+        return None
+    return _CronBuilder(seed).build(tree, "&" in text)
+
+
+class _CronBuilder:
+    """Turns a parsed cron tree into a :class:`_CronSpec` (Fugit::Cron#init and friends)."""
+
+    def __init__(self, seed: str) -> None:
+        self._random = random.Random(seed)
+
+    def build(self, tree: _Node, day_and: bool) -> tuple[_CronSpec, tzinfo | None]:
+        top = tree.sublookup()
+        assert top is not None
+        lists = {node.name: node for node in top.subgather()}
+        zone_name, zone = None, None
+        if "tz" in lists:
+            zone_name = lists["tz"].string.strip(_RUBY_BLANK)
+            zone = _get_tzone(zone_name)
+            if zone is None:
+                raise _Reject(f"unknown time zone {zone_name!r}")
+        entries = {k: [self._elt(k, e) for e in n.subgather("elt")] for k, n in lists.items()}
+        seconds = self._determine("sec", entries.get("sec", [(0, None, None, None, None, None)]))
+        months = self._determine("mon", entries["mon"])
+        monthdays = self._determine("dom", entries["dom"])
+        months, monthdays = _compact_month_days(months, monthdays)
+        spec = _CronSpec(
+            seconds=seconds,
+            minutes=self._determine("min", entries["min"]),
+            hours=self._determine("hou", entries["hou"]),
+            monthdays=monthdays,
+            months=months,
+            weekdays=self._weekdays(entries["dow"]),
+            day_and=day_and,
+        )
+        return spec, zone
+
+    @staticmethod
+    def _bound(kind: str, node: _Node) -> int:
+        text = node.string.lower()
+        if kind == "mon" and text in _MONTHS:
+            return _MONTHS.index(text)
+        if kind == "dow" and text in _WEEKDS:
+            return _WEEKDS.index(text)
+        if kind == "dom" and text.startswith("l"):
+            return -1
+        return int(text)
+
+    def _elt(self, kind: str, node: _Node) -> _Elt:
+        start = end = sep = slash = hash_ = None
+        mod: tuple[int, int] | None = None
+        for child in node.subgather():
+            if child.name == "slash":
+                slash = int(child.string[1:])
+            elif child.name == "hash":
+                value = child.string[1:]
+                hash_ = -1 if value[:1].upper() == "L" else int(value)
+            elif child.name == "mod":
+                numbers = [int(n) for n in re.split(r"[%+]", child.string) if n]
+                mod = (numbers[0], numbers[1] if len(numbers) > 1 else 0)
+            elif child.name in ("hyphen", "tilde"):
+                sep = child.name
+            elif sep is not None:
+                end = self._bound(kind, child) if end is None else end
+            else:
+                start = self._bound(kind, child)
+        return (start, end, sep, slash, hash_, mod)
+
+    def _determine(self, kind: str, elts: list[_Elt]) -> tuple[int, ...] | None:
+        low, high = _FIELD_BOUNDS[kind]
+        values: list[int] = []
+        wildcard = False
+        for elt in elts:
+            expanded = self._expand(low, high, elt)
+            if expanded is None:
+                wildcard = True
+                continue
+            for value in expanded:
+                if value is None:
+                    wildcard = True
+                else:
+                    values.append(0 if kind == "hou" and value == 24 else value)
+        return None if wildcard else tuple(sorted(set(values)))
+
+    def _expand(self, low: int, high: int, elt: _Elt) -> list[int | None] | None:
+        start, end, sep, slash, _, _ = elt
+        if slash is not None and slash < 1:
+            raise _Reject("a step (/n) must be at least 1")
+        if sep == "tilde":
+            start = self._pick(low, high, start, end, slash)
+            end = end if slash is not None else None
+        if slash is not None and end is None:
+            end = high
+        if start is None and end is None and slash is None:
+            return None
+        if start is not None and end is None:
+            return [start]
+        step = 1 if slash is None else slash
+        start = low if start is None else start
+        if end is None or (end < 0 < start):
+            end = high
+        return _range(low, high, start, end, step)
+
+    def _pick(self, low: int, high: int, start: int | None, end: int | None, step: int | None) -> int:
+        """``a~b``: a value picked at random, seeded with the schedule text (see docs)."""
+        start = low if start is None else start
+        end = high if end is None else end
+        n = end - start + 1
+        if n <= 0:
+            n = high - low + 1 + n
+        if step is not None and step < n:
+            n = step
+        value = start + self._random.randrange(n)
+        return value + low - high - 1 if value > high else value
+
+    def _weekdays(self, elts: list[_Elt]) -> tuple[_Weekday, ...] | None:
+        days: list[_Weekday] = []
+        for start, end, sep, slash, hash_, mod in elts:
+            if sep == "tilde":
+                start = self._pick(0, 6, start, end, slash)
+                end = end if slash is not None else None
+            hom: _Hom = hash_ if hash_ is not None else mod
+            if hom is not None and start is not None:
+                if isinstance(hom, tuple) and hom[0] == 0:
+                    raise _Reject("a week modulo (%n) must be at least 1")
+                days.append((start, hom))
+            elif slash is not None:
+                first = 0 if start is None else start
+                last = (start if start is not None else 6) if end is None else end
+                last = last + 7 if first > last else last
+                days += [(i - 7 if i > 6 else i, None) for i in range(first, last + 1, max(slash, 1))]
+            elif start is not None:
+                last = start if end is None else (end + 7 if start > end else end)
+                days += [(i - 7 if i > 6 else i, None) for i in range(start, last + 1)]
+        try:
+            unique = sorted({(0 if d == 7 else d, h) for d, h in days}, key=_weekday_sort_key)
+        except TypeError:  # Ruby cannot sort [1, 2] against [1, [2, 0]] either
+            raise _Reject("a weekday cannot have both #n and %n") from None
+        return tuple(unique) or None
+
+
+def _weekday_sort_key(entry: _Weekday) -> tuple[int, int, object]:
+    day, hom = entry
+    if hom is None:
+        return (day, 0, 0)
+    return (day, 1, hom)
+
+
+def _range(low: int, high: int, start: int, end: int, step: int) -> list[int | None]:
+    """Fugit::Cron#range: values from start to end (wrapping), every ``step``-th one."""
+    if start == low and end == high and step == 1:
+        return [None]
+    if (start < 0 < end) or (end < 0 < start):
+        raise _Reject("a range cannot mix negative and positive days")
+    span_low, span_high = (-high, -1) if start < 0 else (low, high)
+    values, cur = [], start
+    while True:
+        values.append(cur)
+        if cur == end:
+            break
+        cur += 1
+        if cur > span_high:
+            cur = span_low
+            if end > span_high:
+                end = end - span_high - 1
+        if len(values) > 2 * high:
+            raise _Reject("a range that never ends")
+    picked = values[::step]
+    return list(dict.fromkeys(picked))
+
+
+def _compact_month_days(
+    months: tuple[int, ...] | None, monthdays: tuple[int, ...] | None
+) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
+    """Drop months no listed day fits in, and days no listed month has (Feb 30...)."""
+    if months is None or monthdays is None:
+        return months, monthdays
+    pairs = [(m, d) for m in months for d in monthdays if d <= _MAXDAYS[m]]
+    if not pairs:
+        raise _Reject(f"day(s) {_join(monthdays)} never occur in month(s) {_join(months)}")
+    kept_months = tuple(dict.fromkeys(m for m, _ in pairs))
+    kept_days = tuple(dict.fromkeys(d for _, d in pairs))
+    return kept_months, kept_days
+
+
+def _join(values: Sequence[object]) -> str:
+    return ",".join(str(v) for v in values)
