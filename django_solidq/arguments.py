@@ -10,7 +10,10 @@ from django.utils.json import normalize_json
 
 from .exceptions import ArgumentNotSerializable
 
-HINT = "Pass JSON values (str, int, float, bool, None, lists, dicts with str keys); pass IDs, not objects."
+HINT = (
+    "Pass JSON values (str, int, float, bool, None, lists, dicts with str keys); "
+    "pass IDs, not objects."
+)
 
 
 def _normalized(value: Any, name: str, task_path: str) -> Any:
@@ -31,6 +34,9 @@ def normalize_arguments(
 ) -> tuple[list[Any], dict[str, Any]]:
     """The arguments as they will be stored, or ArgumentNotSerializable naming the culprit."""
     return (
-        [_normalized(value, f"#{index} ({value!r:.40})", task_path) for index, value in enumerate(args)],
+        [
+            _normalized(value, f"#{index} ({value!r:.40})", task_path)
+            for index, value in enumerate(args)
+        ],
         {key: _normalized(value, f"{key!r}", task_path) for key, value in kwargs.items()},
     )

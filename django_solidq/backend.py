@@ -56,22 +56,19 @@ class SolidQueueBackend(BaseTaskBackend):
     def get_result(self, result_id: str) -> TaskResult:
         try:
             job_id = uuid.UUID(str(result_id))
-            job = (
-                Job.objects.with_executions()
-                .filter(backend=self.alias)
-                .get(id=job_id)
-            )
+            job = Job.objects.with_executions().filter(backend=self.alias).get(id=job_id)
         except (ValueError, Job.DoesNotExist) as exc:
             raise TaskResultDoesNotExist(result_id) from exc
         running_worker = None
-        if job.claimed is not None:
-            running_worker = (
-                Process.objects.filter(id=job.claimed.process_id).values_list("name", flat=True).first()
-            )
+        if job.claimed is not None and job.claimed.process_id is not None:
+            names = Process.objects.filter(id=job.claimed.process_id).values_list("name", flat=True)
+            running_worker = names.first()
         return to_result(job, running_worker=running_worker)
 
-    def check(self, **kwargs: Any) -> Iterable[checks.CheckMessage]:
-        yield from super().check(**kwargs)
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        return [*super().check(**kwargs), *self._problems()]
+
+    def _problems(self) -> Iterable[checks.CheckMessage]:
         if not apps.is_installed("django_solidq"):
             yield checks.Error(
                 f"Task backend {self.alias!r} is SolidQueueBackend but django_solidq is not "
@@ -97,7 +94,9 @@ class SolidQueueBackend(BaseTaskBackend):
                 )
 
 
-def enqueue_all(calls: Iterable[TaskCall | tuple[Task, Sequence[Any], dict[str, Any]]]) -> list[TaskResult]:
+def enqueue_all(
+    calls: Iterable[TaskCall | tuple[Task, Sequence[Any], dict[str, Any]]],
+) -> list[TaskResult]:
     """Enqueue many tasks at once: ``enqueue_all([send.bind(user_id) for user_id in ids])``.
 
     Tasks are grouped by backend; each SolidQueueBackend stores its group in one
@@ -114,6 +113,6 @@ def enqueue_all(calls: Iterable[TaskCall | tuple[Task, Sequence[Any], dict[str, 
         if isinstance(backend, SolidQueueBackend):
             done = backend.enqueue_all([call for _, call in group])
         else:
-            done = [backend.enqueue(call.task, call.args, call.kwargs) for _, call in group]
+            done = [backend.enqueue(call.task, list(call.args), call.kwargs) for _, call in group]
         results.update(zip([index for index, _ in group], done, strict=True))
     return [results[index] for index in sorted(results)]

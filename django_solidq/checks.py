@@ -12,7 +12,9 @@ from .conf import raw_setting, validate
 
 
 @checks.register()
-def check_settings(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     return [
         checks.Error(problem.msg, hint=problem.hint or None, id=problem.id)
         for problem in validate(raw_setting())

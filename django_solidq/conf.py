@@ -138,7 +138,9 @@ def _check_positive_number(where: str, key: str, value: Any, check_id: str) -> l
     ]
 
 
-def _check_unknown(where: str, entry: dict[str, Any], allowed: dict[str, Any], check_id: str) -> list[Problem]:
+def _check_unknown(
+    where: str, entry: dict[str, Any], allowed: dict[str, Any], check_id: str
+) -> list[Problem]:
     return [
         Problem(
             check_id,
@@ -226,11 +228,18 @@ def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
     for key in BOOLEANS:
         if not isinstance(merged[key], bool):
             problems.append(
-                Problem("django_solidq.E008", f"SOLIDQ[{key!r}] must be True or False, got {merged[key]!r}.")
+                Problem(
+                    "django_solidq.E008",
+                    f"SOLIDQ[{key!r}] must be True or False, got {merged[key]!r}.",
+                )
             )
-    problems += _check_positive_int("SOLIDQ", "MAX_LOST_ATTEMPTS", merged["MAX_LOST_ATTEMPTS"], "django_solidq.E008")
+    problems += _check_positive_int(
+        "SOLIDQ", "MAX_LOST_ATTEMPTS", merged["MAX_LOST_ATTEMPTS"], "django_solidq.E008"
+    )
     if merged["DEFAULT_TIMEOUT"] is not None:
-        problems += _check_positive_number("SOLIDQ", "DEFAULT_TIMEOUT", merged["DEFAULT_TIMEOUT"], "django_solidq.E008")
+        problems += _check_positive_number(
+            "SOLIDQ", "DEFAULT_TIMEOUT", merged["DEFAULT_TIMEOUT"], "django_solidq.E008"
+        )
     if not isinstance(merged["MIDDLEWARE"], list | tuple) or not all(
         isinstance(m, str) for m in merged["MIDDLEWARE"]
     ):
@@ -243,7 +252,9 @@ def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
         )
     if not isinstance(merged["RECURRING"], dict):
         problems.append(
-            Problem("django_solidq.E008", "SOLIDQ['RECURRING'] must be a dict of task key -> options.")
+            Problem(
+                "django_solidq.E008", "SOLIDQ['RECURRING'] must be a dict of task key -> options."
+            )
         )
     if merged["DATABASE"] not in settings.DATABASES:
         problems.append(

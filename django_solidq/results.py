@@ -63,7 +63,7 @@ def to_result(
     worker_ids = list(job.worker_ids)
     if claimed is not None:
         worker_ids.append(running_worker or f"process-{claimed.process_id}")
-    result = TaskResult(
+    result: TaskResult = TaskResult(
         task=task or load_task(job),
         id=str(job.pk),
         status=status or status_of(job),

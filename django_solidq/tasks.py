@@ -40,9 +40,10 @@ class SolidTask(Task):
         """A copy with other defaults; ``run_after=timedelta(...)`` means that long from now."""
         if isinstance(run_after, timedelta):
             run_after = timezone.now() + run_after
-        copy: SolidTask = Task.using(
+        copy: Task = Task.using(
             self, priority=priority, queue_name=queue_name, run_after=run_after, backend=backend
         )
+        assert isinstance(copy, SolidTask)
         return copy
 
     def bind(self, *args: Any, **kwargs: Any) -> TaskCall:

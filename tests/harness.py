@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
 
 
-def wait_for(
+def wait_for[T](
     predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05, what: str = ""
 ) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
@@ -44,7 +44,7 @@ class RunJobs:
             "PYTHONUNBUFFERED": "1",
         }
         self.log_path = log_path
-        self._log = open(log_path, "ab")  # noqa: SIM115  (closed in wait())
+        self._log = open(log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "django", "runjobs", "--settings=tests.settings", *args],
             cwd=REPO,

@@ -56,7 +56,14 @@ STATIC_URL = "/static/"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 
 _vendor = os.environ.get("SOLIDQ_TEST_DB", "sqlite")
-DATABASES = {"default": database(_vendor, name="solidq", sqlite_path=Path(os.environ.get("SOLIDQ_TEST_SQLITE_DIR", BASE_DIR)) / "solidq-test.sqlite3")}
+DATABASES = {
+    "default": database(
+        _vendor,
+        name="solidq",
+        sqlite_path=Path(os.environ.get("SOLIDQ_TEST_SQLITE_DIR", BASE_DIR))
+        / "solidq-test.sqlite3",
+    )
+}
 if os.environ.get("SOLIDQ_TEST_DB_NAME"):
     # A runjobs subprocess started by a test: use the test database as it is.
     DATABASES["default"]["NAME"] = os.environ["SOLIDQ_TEST_DB_NAME"]

@@ -62,8 +62,11 @@ def test_a_newcomers_tasks_run_with_results_failures_priorities_and_delays(runjo
     enqueued_at = time.time()
 
     supervisor = runjobs(config=ONE_THREAD)
-    wait_for(lambda: finished(added.id, failed.id, run_after.id, high.id, *[r.id for r in low]),
-             timeout=30, what="all jobs to finish")
+    wait_for(
+        lambda: finished(added.id, failed.id, run_after.id, high.id, *[r.id for r in low]),
+        timeout=30,
+        what="all jobs to finish",
+    )
 
     assert default_task_backend.get_result(added.id).return_value == 5
     result = default_task_backend.get_result(failed.id)
@@ -200,14 +203,20 @@ def test_workers_of_a_killed_supervisor_finish_and_deregister(runjobs, tmp_path)
     assert children
     supervisor.send(signal.SIGKILL)
     supervisor.wait(5)
-    wait_for(lambda: not any(pid_alive(pid) for pid in children), timeout=15,
-             what="orphaned children to exit")
+    wait_for(
+        lambda: not any(pid_alive(pid) for pid in children),
+        timeout=15,
+        what="orphaned children to exit",
+    )
     assert status(result.id) == TaskResultStatus.SUCCESSFUL
     assert list(Process.objects.values_list("kind", flat=True)) == ["supervisor"]
 
     runjobs(config={"PROCESS_ALIVE_THRESHOLD": 1, "PROCESS_HEARTBEAT_INTERVAL": 0.2})
-    wait_for(lambda: not Process.objects.filter(kind="supervisor", pid=supervisor.pid).exists(),
-             timeout=15, what="the stale supervisor to be pruned")
+    wait_for(
+        lambda: not Process.objects.filter(kind="supervisor", pid=supervisor.pid).exists(),
+        timeout=15,
+        what="the stale supervisor to be pruned",
+    )
 
 
 def test_a_worker_whose_row_was_deleted_stops_itself_and_is_replaced(runjobs):

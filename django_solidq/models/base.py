@@ -38,14 +38,17 @@ def queue_atomic() -> Iterator[str]:
 
 
 class QueueQuerySet(models.QuerySet[M]):
-    """Base queryset: all queue tables live on ``SOLIDQ['DATABASE']``."""
+    """Base queryset: every query of a queue table goes to ``SOLIDQ['DATABASE']`` explicitly
+    (routers don't steer transactions, so nothing is left to them)."""
 
-
-class QueueManager(models.Manager[M]):
-    """Routes every query of a queue model to the queue database explicitly."""
-
-    def get_queryset(self) -> models.QuerySet[M]:
-        return self._queryset_class(model=self.model, using=queue_database(), hints=self._hints)
+    def __init__(
+        self,
+        model: type[M] | None = None,
+        query: Any = None,
+        using: str | None = None,
+        hints: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(model, query, using or queue_database(), hints)
 
 
 def vendor() -> str:

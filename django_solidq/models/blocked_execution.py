@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet
+from .base import QueueQuerySet
 from .job import Job
 
 
@@ -14,7 +14,7 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
         return self.filter(expires_at__lte=timezone.now())
 
 
-BlockedExecutionManager = QueueManager.from_queryset(BlockedExecutionQuerySet)
+BlockedExecutionManager = models.Manager.from_queryset(BlockedExecutionQuerySet)
 
 
 class BlockedExecution(models.Model):

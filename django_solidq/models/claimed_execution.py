@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_solidq.errors import error_entry
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, queue_atomic
 
 if TYPE_CHECKING:
     from .job import Job
@@ -59,7 +59,7 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
         )
 
 
-ClaimedExecutionManager = QueueManager.from_queryset(ClaimedExecutionQuerySet)
+ClaimedExecutionManager = models.Manager.from_queryset(ClaimedExecutionQuerySet)
 
 
 class ClaimedExecution(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, queue_atomic
 from .job import Job
 
 
@@ -32,7 +32,7 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
         return len(job_ids)
 
 
-FailedExecutionManager = QueueManager.from_queryset(FailedExecutionQuerySet)
+FailedExecutionManager = models.Manager.from_queryset(FailedExecutionQuerySet)
 
 
 class FailedExecution(models.Model):

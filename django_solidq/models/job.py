@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_solidq.conf import queue_database
 from django_solidq.runtime.notifier import notify_ready
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, queue_atomic
 
 BULK_BATCH = 1000
 
@@ -44,14 +44,24 @@ class JobQuerySet(QueueQuerySet["Job"]):
         with queue_atomic():
             self.bulk_create(jobs, batch_size=BULK_BATCH)
             ReadyExecution.objects.bulk_create(
-                [ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
-                 for j in jobs if j.is_due(now)],
+                [
+                    ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
+                    for j in jobs
+                    if j.is_due(now)
+                ],
                 batch_size=BULK_BATCH,
             )
             ScheduledExecution.objects.bulk_create(
-                [ScheduledExecution(job=j, queue_name=j.queue_name, priority=j.priority,
-                                    scheduled_at=j.scheduled_at)
-                 for j in jobs if not j.is_due(now)],
+                [
+                    ScheduledExecution(
+                        job=j,
+                        queue_name=j.queue_name,
+                        priority=j.priority,
+                        scheduled_at=j.scheduled_at,
+                    )
+                    for j in jobs
+                    if j.scheduled_at is not None and not j.is_due(now)
+                ],
                 batch_size=BULK_BATCH,
             )
             if any(j.is_due(now) for j in jobs):
@@ -83,7 +93,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
         )
 
 
-JobManager = QueueManager.from_queryset(JobQuerySet)
+JobManager = models.Manager.from_queryset(JobQuerySet)
 
 
 class Job(models.Model):
@@ -100,7 +110,8 @@ class Job(models.Model):
     priority = models.SmallIntegerField(default=0)
     args = models.JSONField(default=list)
     kwargs = models.JSONField(default=dict)
-    concurrency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL: not concurrency-limited (a real key may be any string, even empty).
+    concurrency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     scheduled_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -168,12 +179,14 @@ class Job(models.Model):
         from .ready_execution import ReadyExecution
         from .scheduled_execution import ScheduledExecution
 
-        if run_at is None or run_at <= timezone.now():
-            ReadyExecution.objects.create(job=self, queue_name=self.queue_name, priority=self.priority)
-        else:
-            ScheduledExecution.objects.create(
-                job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
+        if run_at is None or run_at <= timezone.now():  # due: ready now
+            ReadyExecution.objects.create(
+                job=self, queue_name=self.queue_name, priority=self.priority
             )
+            return
+        ScheduledExecution.objects.create(
+            job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
+        )
 
     def fail_for_good(self) -> None:
         from .failed_execution import FailedExecution

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet
+from .base import QueueQuerySet
 
 
 class PauseQuerySet(QueueQuerySet["Pause"]):
@@ -19,7 +19,7 @@ class PauseQuerySet(QueueQuerySet["Pause"]):
         return self.filter(queue_name=queue_name).exists()
 
 
-PauseManager = QueueManager.from_queryset(PauseQuerySet)
+PauseManager = models.Manager.from_queryset(PauseQuerySet)
 
 
 class Pause(models.Model):

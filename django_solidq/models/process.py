@@ -10,8 +10,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
-from .claimed_execution import ClaimedExecution
+from .base import QueueQuerySet, queue_atomic
+from .claimed_execution import ClaimedExecution, ClaimedExecutionQuerySet
 
 
 class ProcessQuerySet(QueueQuerySet["Process"]):
@@ -36,7 +36,10 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
         from django_solidq.exceptions import ProcessPrunedError
 
         pruned = 0
-        for process in self.stale(alive_threshold).exclude(id=excluding):
+        stale = self.stale(alive_threshold)
+        if excluding is not None:
+            stale = stale.exclude(id=excluding)
+        for process in stale:
             process.deregister(
                 lost_with=(ProcessPrunedError, f"{process} stopped heartbeating"),
                 max_lost=max_lost,
@@ -45,7 +48,7 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
         return pruned
 
 
-ProcessManager = QueueManager.from_queryset(ProcessQuerySet)
+ProcessManager = models.Manager.from_queryset(ProcessQuerySet)
 
 
 class Process(models.Model):
@@ -76,7 +79,7 @@ class Process(models.Model):
         """Refresh the heartbeat; False means this row is gone and the process must stop."""
         return bool(Process.objects.filter(id=self.id).update(last_heartbeat_at=timezone.now()))
 
-    def claims(self) -> models.QuerySet[ClaimedExecution]:
+    def claims(self) -> ClaimedExecutionQuerySet:
         return ClaimedExecution.objects.filter(process_id=self.id)
 
     def deregister(

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, queue_atomic
 from .claimed_execution import ClaimedExecution
 from .job import Job
 from .pause import Pause
@@ -78,7 +78,7 @@ def _attach(claims: list[ClaimedExecution]) -> list[Job]:
     return ordered
 
 
-ReadyExecutionManager = QueueManager.from_queryset(ReadyExecutionQuerySet)
+ReadyExecutionManager = models.Manager.from_queryset(ReadyExecutionQuerySet)
 
 
 class ReadyExecution(models.Model):

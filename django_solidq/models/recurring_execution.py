@@ -6,10 +6,15 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet
+from .base import QueueQuerySet
 from .job import Job
 
-RecurringExecutionManager = QueueManager.from_queryset(QueueQuerySet["RecurringExecution"])
+
+class RecurringExecutionQuerySet(QueueQuerySet["RecurringExecution"]):
+    pass
+
+
+RecurringExecutionManager = models.Manager.from_queryset(RecurringExecutionQuerySet)
 
 
 class RecurringExecution(models.Model):

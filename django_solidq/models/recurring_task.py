@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet
+from .base import QueueQuerySet
 
 
 class RecurringTaskQuerySet(QueueQuerySet["RecurringTask"]):
@@ -13,18 +13,19 @@ class RecurringTaskQuerySet(QueueQuerySet["RecurringTask"]):
         return self.filter(static=True)
 
 
-RecurringTaskManager = QueueManager.from_queryset(RecurringTaskQuerySet)
+RecurringTaskManager = models.Manager.from_queryset(RecurringTaskQuerySet)
 
 
 class RecurringTask(models.Model):
     id = models.BigAutoField(primary_key=True)
     key = models.CharField(max_length=255, unique=True)
     schedule = models.CharField(max_length=255)
-    task_path = models.CharField(max_length=255, null=True, blank=True)
-    command = models.CharField(max_length=1024, null=True, blank=True)
+    # NULL, not "": the check constraint below wants exactly one of task_path and command.
+    task_path = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    command = models.CharField(max_length=1024, null=True, blank=True)  # noqa: DJ001
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)
-    queue_name = models.CharField(max_length=128, null=True, blank=True)
+    queue_name = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     priority = models.SmallIntegerField(null=True, blank=True)
     description = models.TextField(blank=True, default="")
     static = models.BooleanField(default=True)

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from django_solidq.runtime.notifier import notify_ready
 
-from .base import QueueManager, QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, queue_atomic
 from .job import Job
 
 
@@ -39,7 +39,7 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
         return len(rows)
 
 
-ScheduledExecutionManager = QueueManager.from_queryset(ScheduledExecutionQuerySet)
+ScheduledExecutionManager = models.Manager.from_queryset(ScheduledExecutionQuerySet)
 
 
 class ScheduledExecution(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueManager, QueueQuerySet
+from .base import QueueQuerySet
 
 
 class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
@@ -13,7 +13,7 @@ class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
         return self.filter(expires_at__lte=timezone.now())
 
 
-SemaphoreManager = QueueManager.from_queryset(SemaphoreQuerySet)
+SemaphoreManager = models.Manager.from_queryset(SemaphoreQuerySet)
 
 
 class Semaphore(models.Model):

@@ -32,7 +32,9 @@ def child_main(kind: str, config: dict[str, Any], supervisor_id: int, name: str)
     os._exit(EXIT_ABANDONED)
 
 
-def build_actor(kind: str, config: dict[str, Any], supervisor_id: int | None, name: str | None) -> Any:
+def build_actor(
+    kind: str, config: dict[str, Any], supervisor_id: int | None, name: str | None
+) -> Any:
     from django_solidq.conf import DispatcherConfig, WorkerConfig
     from django_solidq.runtime.dispatcher import Dispatcher
     from django_solidq.runtime.worker import Worker

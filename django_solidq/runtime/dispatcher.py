@@ -21,7 +21,10 @@ class Dispatcher(Registered):
         self.config = config
 
     def metadata(self) -> dict[str, Any]:
-        return {"polling_interval": self.config.polling_interval, "batch_size": self.config.batch_size}
+        return {
+            "polling_interval": self.config.polling_interval,
+            "batch_size": self.config.batch_size,
+        }
 
     def start(self, watch_parent: bool = False) -> None:
         self.register(watch_parent)

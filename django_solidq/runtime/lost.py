@@ -9,7 +9,7 @@ from django_solidq.models import Job
 
 
 def max_lost_attempts(job: Job) -> int:
-    """The task's ``max_lost_attempts`` option if it has one, else ``SOLIDQ['MAX_LOST_ATTEMPTS']``."""
+    """The task's ``max_lost_attempts`` option, else ``SOLIDQ['MAX_LOST_ATTEMPTS']``."""
     try:
         option = getattr(import_string(job.task_path), "max_lost_attempts", None)
     except ImportError:

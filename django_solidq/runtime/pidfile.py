@@ -28,7 +28,10 @@ class Pidfile:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         if self.path is not None and self._owned():
             self.path.unlink(missing_ok=True)

@@ -204,7 +204,9 @@ class Supervisor(Registered):
         self.install_signal_handlers()
         logger.info(self.describe().replace("processes", "threads", 1))
         self.boot()
-        actors = [build_actor(s.kind, config_dict(s.config), self.process_id, None) for s in self.slots]
+        actors = [
+            build_actor(s.kind, config_dict(s.config), self.process_id, None) for s in self.slots
+        ]
         threads = []
         for actor in actors:
             actor.start()

@@ -12,8 +12,8 @@ from django_solidq.models import ReadyExecution
 from django_solidq.runtime import hooks
 from django_solidq.runtime.execution import perform_in_thread
 from django_solidq.runtime.notifier import Listener
-from django_solidq.runtime.pool import Pool
 from django_solidq.runtime.polling import quiet_polling
+from django_solidq.runtime.pool import Pool
 from django_solidq.runtime.process import Registered
 
 logger = logging.getLogger("django_solidq.worker")

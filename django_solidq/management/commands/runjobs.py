@@ -17,16 +17,23 @@ class Command(BaseCommand):
     requires_system_checks = ["__all__"]
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--mode", choices=["process", "thread"], default="process",
-                            help="process (default): a fresh child process each; thread: all "
-                            "in this process, for development and small sites.")
+        parser.add_argument(
+            "--mode",
+            choices=["process", "thread"],
+            default="process",
+            help="process (default): a fresh child process each; thread: all "
+            "in this process, for development and small sites.",
+        )
         parser.add_argument("--only-workers", action="store_true", help="Run workers only.")
-        parser.add_argument("--only-dispatchers", action="store_true",
-                            help="Run dispatchers only.")
-        parser.add_argument("--skip-recurring", action="store_true",
-                            help="Do not run the recurring-task scheduler.")
-        parser.add_argument("--check", action="store_true",
-                            help="Validate the configuration, print what would run, and exit.")
+        parser.add_argument("--only-dispatchers", action="store_true", help="Run dispatchers only.")
+        parser.add_argument(
+            "--skip-recurring", action="store_true", help="Do not run the recurring-task scheduler."
+        )
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Validate the configuration, print what would run, and exit.",
+        )
         parser.add_argument("--pidfile", help="Refuse to start while this pidfile's process lives.")
 
     def handle(self, *args: Any, **options: Any) -> None:
