@@ -343,8 +343,14 @@ def get_config() -> Config:
 
 
 def queue_database() -> str:
-    """The database alias that holds the queue tables."""
-    return get_config().database
+    """The database alias that holds the queue tables.
+
+    Read straight from the setting so that a mistake elsewhere in SOLIDQ is reported by the
+    system checks rather than raised by every query.
+    """
+    raw = raw_setting()
+    database = raw.get("DATABASE", DEFAULTS["DATABASE"]) if isinstance(raw, dict) else None
+    return database if isinstance(database, str) else DEFAULTS["DATABASE"]
 
 
 @receiver(setting_changed)

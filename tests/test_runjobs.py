@@ -287,3 +287,20 @@ def test_pidfile_refuses_a_second_supervisor_and_takes_over_a_stale_one(runjobs,
     first.wait(5)
     third = runjobs("--pidfile", str(pidfile))
     wait_for(lambda: pidfile.read_text().strip() == str(third.pid), what="the takeover")
+
+
+def test_a_burst_of_2000_jobs_on_two_workers_with_four_threads_each_all_complete(runjobs):
+    from django_solidq import enqueue_all
+
+    results = enqueue_all([tasks.add.bind(i, i) for i in range(2000)])
+    config = {"WORKERS": [{"queues": ["*"], "threads": 4, "processes": 2, "polling_interval": 0.05}]}
+    supervisor = runjobs(config=config)
+    wait_for(lambda: not Job.objects.filter(finished_at__isnull=True).exists(), timeout=240,
+             interval=0.5, what="2,000 jobs to finish")
+    assert Job.objects.filter(finished_at__isnull=False).count() == 2000
+    assert not Job.objects.exclude(errors=[]).exists()
+    sample = default_task_backend.get_result(results[1999].id)
+    assert sample.return_value == 3998
+    assert "exited with status" not in supervisor.log()
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(15) == 0
