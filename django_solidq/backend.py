@@ -9,7 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.core import checks
 from django.db import connections
-from django.tasks import Task, TaskResult, task_backends
+from django.tasks import Task, TaskResult, TaskResultStatus, task_backends
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
@@ -49,7 +49,7 @@ class SolidQueueBackend(BaseTaskBackend):
         return [self._enqueued(job, task) for job, (task, _, _) in zip(jobs, prepared, strict=True)]
 
     def _enqueued(self, job: Job, task: Task) -> TaskResult:
-        result = to_result(job, task)
+        result = to_result(job, task, status=TaskResultStatus.READY)
         task_enqueued.send(type(self), task_result=result)
         return result
 

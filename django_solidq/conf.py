@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_TIMEOUT": None,
     "DEFAULT_CONCURRENCY_DURATION": 180.0,
     "PRESERVE_FINISHED_JOBS": True,
+    "BATCH_FINISHES": True,
     "CLEAR_FINISHED_JOBS_AFTER": 86400.0,
     "SILENCE_POLLING": True,
     "LISTEN_NOTIFY": True,
@@ -53,7 +54,7 @@ POSITIVE_NUMBERS = (
     "DEFAULT_CONCURRENCY_DURATION",
     "CLEAR_FINISHED_JOBS_AFTER",
 )
-BOOLEANS = ("PRESERVE_FINISHED_JOBS", "SILENCE_POLLING", "LISTEN_NOTIFY")
+BOOLEANS = ("PRESERVE_FINISHED_JOBS", "BATCH_FINISHES", "SILENCE_POLLING", "LISTEN_NOTIFY")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Config:
     default_timeout: float | None = None
     default_concurrency_duration: float = 180.0
     preserve_finished_jobs: bool = True
+    batch_finishes: bool = True
     clear_finished_jobs_after: float = 86400.0
     silence_polling: bool = True
     listen_notify: bool = True
@@ -320,6 +322,7 @@ def _build(raw: dict[str, Any]) -> Config:
         default_timeout=None if timeout is None else float(_seconds(timeout)),
         default_concurrency_duration=float(_seconds(merged["DEFAULT_CONCURRENCY_DURATION"])),
         preserve_finished_jobs=merged["PRESERVE_FINISHED_JOBS"],
+        batch_finishes=merged["BATCH_FINISHES"],
         clear_finished_jobs_after=float(_seconds(merged["CLEAR_FINISHED_JOBS_AFTER"])),
         silence_polling=merged["SILENCE_POLLING"],
         listen_notify=merged["LISTEN_NOTIFY"],

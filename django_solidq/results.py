@@ -37,7 +37,7 @@ def load_task(job: Job) -> Task:
 def status_of(job: Job) -> TaskResultStatus:
     if job.claimed is not None:
         return TaskResultStatus.RUNNING
-    if hasattr(job, "failedexecution"):
+    if job.execution("failedexecution") is not None:
         return TaskResultStatus.FAILED
     if job.finished_at is not None:
         return TaskResultStatus.FAILED if job.discarded_at else TaskResultStatus.SUCCESSFUL
@@ -45,7 +45,7 @@ def status_of(job: Job) -> TaskResultStatus:
 
 
 def _failed_at(job: Job) -> datetime | None:
-    failed = getattr(job, "failedexecution", None)
+    failed = job.execution("failedexecution")
     return failed.created_at if failed is not None else None
 
 

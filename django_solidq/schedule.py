@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 __all__ = ["InvalidSchedule", "Schedule", "parse_schedule"]
 
 EXPECTED = "expected a cron line like '0 8 * * mon-fri' or a phrase like 'every day at 2am'"
-SEARCH_YEARS = 5
+SEARCH_YEARS = 100
 """How far ahead :meth:`Schedule.next_time` looks before giving up."""
 
 
@@ -90,9 +90,6 @@ class Schedule:
     cron: str
     timezone: tzinfo
     _spec: _CronSpec = field(repr=False)
-    _days: dict[tuple[int, int], tuple[int, ...]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     def __str__(self) -> str:
         return self.text
@@ -126,15 +123,6 @@ class Schedule:
         for _ in range(count):
             after = self.next_time(after)
             yield after
-
-    def _month_days(self, year: int, month: int) -> tuple[int, ...]:
-        days = self._days.get((year, month))
-        if days is None:
-            if len(self._days) > 512:
-                self._days.clear()
-            days = self._spec.month_days(year, month, self.timezone)
-            self._days[(year, month)] = days
-        return days
 
 
 # ---------------------------------------------------------------------------------------------
@@ -522,30 +510,30 @@ class _CronSpec:
 
     # -- day matching (Fugit::Cron#day_match?) --------------------------------------------------
 
-    def month_days(self, year: int, month: int, zone: tzinfo) -> tuple[int, ...]:
-        """The days of ``month`` on which this cron fires (in ``zone`` for ``%`` weeks)."""
+    def month_days(self, year: int, month: int) -> tuple[int, ...]:
+        """The days of ``month`` on which this cron fires."""
         if self.months is not None and month not in self.months:
             return ()
         first_wday, last = calendar.monthrange(year, month)
         return tuple(
             day
             for day in range(1, last + 1)
-            if self._day_match(date(year, month, day), (first_wday + day) % 7, last, zone)
+            if self._day_match(date(year, month, day), (first_wday + day) % 7, last)
         )
 
-    def _day_match(self, day: date, wday: int, last: int, zone: tzinfo) -> bool:
+    def _day_match(self, day: date, wday: int, last: int) -> bool:
         if self.weekdays is not None and self.monthdays is not None:
             if self.day_and:
-                return self._wday_match(day, wday, last, zone) and self._mday_match(day, last)
-            return self._wday_match(day, wday, last, zone) or self._mday_match(day, last)
-        return self._wday_match(day, wday, last, zone) and self._mday_match(day, last)
+                return self._wday_match(day, wday, last) and self._mday_match(day, last)
+            return self._wday_match(day, wday, last) or self._mday_match(day, last)
+        return self._wday_match(day, wday, last) and self._mday_match(day, last)
 
     def _mday_match(self, day: date, last: int) -> bool:
         if self.monthdays is None:
             return True
         return any((last + 1 + d if d < 1 else d) == day.day for d in self.monthdays)
 
-    def _wday_match(self, day: date, wday: int, last: int, zone: tzinfo) -> bool:
+    def _wday_match(self, day: date, wday: int, last: int) -> bool:
         if self.weekdays is None:
             return True
         for wd, hom in self.weekdays:
@@ -554,7 +542,7 @@ class _CronSpec:
             if hom is None:
                 return True
             if isinstance(hom, tuple):
-                if _rweek(day, zone) % hom[0] == hom[1] % hom[0]:
+                if _rweek(day) % hom[0] == hom[1] % hom[0]:
                     return True
             elif hom in ((day.day - 1) // 7 + 1, -((last - day.day) // 7 + 1)):
                 return True
@@ -585,11 +573,9 @@ def _compress(values: tuple[int, ...] | None, low: int, high: int, *, steps: boo
 _RWEEK_REF = date(2018, 12, 31)
 
 
-def _rweek(day: date, zone: tzinfo) -> int:
-    """et-orbi's ``rweek``: whole days between local noons, from Monday 2018-12-31, / 7."""
-    noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
-    ref = datetime(_RWEEK_REF.year, _RWEEK_REF.month, _RWEEK_REF.day, 12, tzinfo=zone)
-    return (_epoch(noon) - _epoch(ref)) // 86400 // 7
+def _rweek(day: date) -> int:
+    """Whole weeks since Monday 2018-12-31 (et-orbi's ``rweek``, counted in calendar days)."""
+    return (day - _RWEEK_REF).days // 7
 
 
 def _parse_cron(text: str, seed: str) -> tuple[_CronSpec, tzinfo | None] | None:
@@ -1373,7 +1359,7 @@ def _next_wall(schedule: Schedule, start: datetime, limit_year: int) -> int | No
     year, month, day = start.year, start.month, start.day
     clock: tuple[int, int, int] = (start.hour, start.minute, start.second)
     while year <= limit_year:
-        days = schedule._month_days(year, month)
+        days = _month_days(spec, year, month)
         i = bisect.bisect_left(days, day)
         if i == len(days):
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -1387,6 +1373,11 @@ def _next_wall(schedule: Schedule, start: datetime, limit_year: int) -> int | No
             continue
         return (datetime(year, month, day, *found) - _EPOCH_NAIVE) // _SECOND
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_days(spec: _CronSpec, year: int, month: int) -> tuple[int, ...]:
+    return spec.month_days(year, month)
 
 
 def _next_clock(

@@ -19,7 +19,7 @@ def perform_enqueued_jobs(
     Jobs enqueued by the jobs themselves are performed too. Returns their final results
     in the order they ran; ``limit`` guards against a job that re-enqueues itself forever.
     """
-    from .runtime.execution import perform
+    from .runtime.execution import Recorder, perform
 
     results: list[TaskResult] = []
     while len(results) < limit:
@@ -28,7 +28,7 @@ def perform_enqueued_jobs(
         jobs = ReadyExecution.objects.claim(list(queues), 1, process_id=None)
         if not jobs:
             return results
-        result = perform(jobs[0], TEST_WORKER)
+        result = perform(jobs[0], Recorder(TEST_WORKER))
         if result is not None:
             results.append(result)
     raise RuntimeError(f"perform_enqueued_jobs stopped after {limit} jobs; is a job looping?")

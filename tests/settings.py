@@ -59,7 +59,8 @@ _vendor = os.environ.get("SOLIDQ_TEST_DB", "sqlite")
 DATABASES = {
     "default": database(
         _vendor,
-        name="solidq",
+        # Several checkouts testing at once on one server each set their own name.
+        name=os.environ.get("SOLIDQ_TEST_NAME", "solidq"),
         sqlite_path=Path(os.environ.get("SOLIDQ_TEST_SQLITE_DIR", BASE_DIR))
         / "solidq-test.sqlite3",
     )

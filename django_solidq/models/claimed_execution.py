@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,40 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
                     recovered += 1
         return recovered
 
+    def finish_all(
+        self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
+    ) -> list[Job]:
+        """Record successful attempts and end their jobs, all in one transaction.
+
+        Returns the jobs finished; a job whose claim is gone (recovered by a pruner that
+        thought its worker dead) is left alone: the recovery already decided its fate.
+        """
+        from .job import Job
+
+        by_claim = {job.claimed.id: (job, value) for job, value in outcomes if job.claimed}
+        with queue_atomic():
+            held = list(
+                self.filter(id__in=by_claim).select_for_update().values_list("id", flat=True)
+            )
+            if not held:
+                return []
+            self.filter(id__in=held)._raw_delete(self.db)
+            now = timezone.now()
+            finished = []
+            for claim_id in held:
+                job, value = by_claim[claim_id]
+                job.record_attempt(worker_id, job.claimed.created_at)  # type: ignore[union-attr]
+                job.finished_at = now
+                job.return_value = value
+                finished.append(job)
+            if preserve:
+                Job.objects.bulk_update(
+                    finished, [*Job.OUTCOME_FIELDS, "finished_at", "return_value"]
+                )
+            else:
+                Job.objects.filter(id__in=[job.pk for job in finished])._raw_delete(self.db)
+        return finished
+
     def _locked(self, claim_id: int) -> ClaimedExecution | None:
         return (
             ClaimedExecution.objects.select_related("job")
@@ -82,20 +116,6 @@ class ClaimedExecution(models.Model):
         """Delete this claim; False if it is gone already (recovered by a pruner meanwhile)."""
         queryset = ClaimedExecution.objects.filter(id=self.id)
         return bool(queryset._raw_delete(queryset.db))
-
-    def finish(self, job: Job, return_value: Any, worker_id: str, preserve: bool) -> bool:
-        """Record a successful attempt and end the job. False if the claim was lost."""
-        with queue_atomic():
-            if not self._take():
-                return False
-            job.record_attempt(worker_id, self.created_at)
-            job.finished_at = timezone.now()
-            job.return_value = return_value
-            if preserve:
-                job.save_outcome("finished_at", "return_value")
-            else:
-                job.purge()
-        return True
 
     def fail(
         self, job: Job, error: dict[str, Any], worker_id: str, retry_at: datetime | None = None

@@ -147,9 +147,16 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.task_path} {self.id}"
 
+    def execution(self, name: str) -> Any:
+        """The ``name`` execution row if it was loaded with the job (``with_executions``),
+        else None: this never queries."""
+        relation = self._meta.get_field(name)
+        return relation.get_cached_value(self, None)  # type: ignore[union-attr]
+
     @property
     def claimed(self) -> ClaimedExecution | None:
-        return getattr(self, "claimedexecution", None)
+        claimed: ClaimedExecution | None = self.execution("claimedexecution")
+        return claimed
 
     def is_due(self, now: datetime | None = None) -> bool:
         return self.scheduled_at is None or self.scheduled_at <= (now or timezone.now())
@@ -168,11 +175,10 @@ class Job(models.Model):
     def record_error(self, error: dict[str, Any]) -> None:
         self.errors = [*self.errors, error]
 
+    OUTCOME_FIELDS = ("worker_ids", "last_attempted_at", "started_at")
+
     def save_outcome(self, *fields: str) -> None:
-        self.save(
-            using=queue_database(),
-            update_fields=["worker_ids", "last_attempted_at", "started_at", *fields],
-        )
+        self.save(using=queue_database(), update_fields=[*self.OUTCOME_FIELDS, *fields])
 
     def enter(self, run_at: datetime | None) -> None:
         """Place the job where it can run: ready if due (or ``run_at`` is None), else scheduled."""
@@ -192,8 +198,3 @@ class Job(models.Model):
         from .failed_execution import FailedExecution
 
         FailedExecution.objects.create(job=self)
-
-    def purge(self) -> None:
-        """Delete an ended job (it has no execution rows left to cascade to)."""
-        queryset = type(self).objects.filter(pk=self.pk)
-        queryset._raw_delete(queryset.db)

@@ -7,33 +7,48 @@ import raises) ends as a recorded failed attempt.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import close_old_connections
 from django.tasks import Task, TaskContext, TaskResult, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
-from django.utils.json import normalize_json
 
 from django_solidq.arguments import normalize_arguments
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.conf import get_config
 from django_solidq.errors import exception_entry
-from django_solidq.models import Job
+from django_solidq.models import ClaimedExecution, Job
 from django_solidq.results import load_task, to_result
+from django_solidq.runtime.retrying import retrying
 
 logger = logging.getLogger("django_solidq.worker")
 
 
-def perform(job: Job, worker_id: str) -> TaskResult | None:
-    """Run a claimed job to its outcome. Returns the final result (None if the claim was lost)."""
-    claim = job.claimed
-    assert claim is not None, "perform() needs a claimed job"
+class Success(NamedTuple):
+    job: Job
+    task: Task
+    value: Any
+
+
+class Recorder:
+    """Where a performed job's success goes: recorded now, or batched (see Finisher)."""
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+
+    def add(self, success: Success) -> TaskResult | None:
+        results = record_successes([success], self.worker_id)
+        return results[0] if results else None
+
+
+def perform(job: Job, recorder: Recorder) -> TaskResult | None:
+    """Run a claimed job to its outcome. Returns its final result when recorded at once."""
+    worker_id = recorder.worker_id
     try:
         task = load_task(job)
     except Exception as exc:
-        claim.fail(job, exception_entry(exc, worker_id), worker_id)
         logger.error("Job %s failed: %s", job.pk, exc)
-        return None
+        return _failed(job, None, exc, worker_id)
     result = to_result(job, task, running_worker=worker_id)
     task_started.send(SolidQueueBackend, task_result=result)
     try:
@@ -42,7 +57,7 @@ def perform(job: Job, worker_id: str) -> TaskResult | None:
         raise
     except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
         return _failed(job, task, exc, worker_id)
-    return _finished(job, task, value, worker_id)
+    return recorder.add(Success(job, task, value))
 
 
 def _call(task: Task, result: TaskResult) -> Any:
@@ -54,32 +69,44 @@ def _call(task: Task, result: TaskResult) -> Any:
     return checked["return value"]
 
 
-def _finished(job: Job, task: Task, value: Any, worker_id: str) -> TaskResult | None:
-    claim = job.claimed
-    assert claim is not None
+def record_successes(successes: list[Success], worker_id: str) -> list[TaskResult]:
+    """Finish the jobs in one transaction, then send ``task_finished`` for each."""
     preserve = get_config().preserve_finished_jobs
-    if not claim.finish(job, normalize_json(value), worker_id, preserve):
-        logger.warning("Job %s finished after its claim was recovered; ignoring", job.pk)
-        return None
-    result = to_result(job, task, status=TaskResultStatus.SUCCESSFUL)
-    task_finished.send(SolidQueueBackend, task_result=result)
-    return result
+    finished = retrying(
+        lambda: ClaimedExecution.objects.finish_all(
+            [(s.job, s.value) for s in successes], worker_id, preserve
+        ),
+        "recording finished jobs",
+    )
+    done = {job.pk for job in finished or []}
+    results = []
+    for success in successes:
+        if success.job.pk not in done:
+            logger.warning("Job %s finished after its claim was recovered", success.job.pk)
+            continue
+        result = to_result(success.job, success.task, status=TaskResultStatus.SUCCESSFUL)
+        task_finished.send(SolidQueueBackend, task_result=result)
+        results.append(result)
+    return results
 
 
-def _failed(job: Job, task: Task, exc: BaseException, worker_id: str) -> TaskResult | None:
+def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> TaskResult | None:
     claim = job.claimed
     assert claim is not None
-    if not claim.fail(job, exception_entry(exc, worker_id), worker_id):
+    error = exception_entry(exc, worker_id)
+    if not retrying(lambda: claim.fail(job, error, worker_id), "recording a failed job"):
+        return None
+    if task is None:
         return None
     result = to_result(job, task, status=TaskResultStatus.FAILED)
     task_finished.send(SolidQueueBackend, task_result=result)
     return result
 
 
-def perform_in_thread(job: Job, worker_id: str) -> TaskResult | None:
-    """``perform`` for a pool thread: it owns its database connection for the job's life."""
+def perform_in_thread(job: Job, recorder: Recorder) -> TaskResult | None:
+    """``perform`` for a pool thread; the thread keeps its database connection between jobs."""
     close_old_connections()
     try:
-        return perform(job, worker_id)
+        return perform(job, recorder)
     finally:
         close_old_connections()

@@ -10,7 +10,8 @@ from django.db import close_old_connections
 from django_solidq.conf import WorkerConfig, get_config, queue_database
 from django_solidq.models import ReadyExecution
 from django_solidq.runtime import hooks
-from django_solidq.runtime.execution import perform_in_thread
+from django_solidq.runtime.execution import Recorder, perform_in_thread
+from django_solidq.runtime.finisher import Finisher
 from django_solidq.runtime.notifier import Listener
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.pool import Pool
@@ -26,6 +27,7 @@ class Worker(Registered):
         super().__init__(**kwargs)
         self.config = config
         self.pool = Pool(config.threads, on_idle=self.wakeup.set)
+        self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
 
     def metadata(self) -> dict[str, Any]:
@@ -63,7 +65,7 @@ class Worker(Registered):
             self.stopping.wait(self.config.polling_interval)
             return 0
         for job in jobs:
-            self.pool.post(perform_in_thread, job, self.name)
+            self.pool.post(perform_in_thread, job, self.recorder)
         return len(jobs)
 
     def drain(self) -> bool:
@@ -72,4 +74,6 @@ class Worker(Registered):
             self.listener.stop()
         finished = self.pool.wait_idle(get_config().shutdown_timeout)
         self.pool.shutdown()
+        if isinstance(self.recorder, Finisher):
+            self.recorder.stop(timeout=get_config().shutdown_timeout)
         return finished
