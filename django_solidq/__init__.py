@@ -12,6 +12,10 @@ from typing import Any
 __version__ = "0.1.0.dev0"
 
 _EXPORTS = {
+    "retry_on": "django_solidq.retries",
+    "discard_on": "django_solidq.retries",
+    "polynomially_longer": "django_solidq.retries",
+    "exponentially_longer": "django_solidq.retries",
     "SolidQueueBackend": "django_solidq.backend",
     "enqueue_all": "django_solidq.backend",
     "SolidTask": "django_solidq.tasks",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.tasks import Task
+from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
+
+from .retries import DiscardRule, RetryRule, as_discard_rules
 
 
 class TaskCall(NamedTuple):
@@ -20,14 +24,30 @@ class TaskCall(NamedTuple):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SolidTask(Task):
-    """A Django Task whose ``using()`` also takes a ``timedelta`` for ``run_after``.
+    """A Django Task with Solid Queue's job options; ``using()`` also takes a ``timedelta``.
 
     Extra ``@task(...)`` options (Django passes them to the backend's ``task_class``):
-    ``max_lost_attempts`` — how many times a job may lose its worker (killed, crashed) and be
-    re-run before it is failed; default ``SOLIDQ['MAX_LOST_ATTEMPTS']``.
+
+    * ``retry_on=[retry_on(Exc, wait=..., attempts=...)]`` — retry rules (see ``retries``);
+    * ``discard_on=[Exc, discard_on(Other, on_discard=...)]`` — end without retrying;
+    * ``max_lost_attempts`` — how many times a job may lose its worker (killed, crashed) and
+      be re-run before it is failed; default ``SOLIDQ['MAX_LOST_ATTEMPTS']``.
     """
 
+    retry_on: Sequence[RetryRule] = ()
+    discard_on: Sequence[DiscardRule | type[BaseException]] = ()
     max_lost_attempts: int | None = None
+
+    def __post_init__(self) -> None:
+        retry_rules = tuple(self.retry_on)
+        for rule in retry_rules:
+            if not isinstance(rule, RetryRule):
+                raise InvalidTask(
+                    f"retry_on of {self.func.__qualname__} takes retry_on(...) rules, got {rule!r}."
+                )
+        object.__setattr__(self, "retry_on", retry_rules)
+        object.__setattr__(self, "discard_on", as_discard_rules(self.discard_on))
+        Task.__post_init__(self)
 
     def using(
         self,

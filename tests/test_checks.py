@@ -80,7 +80,7 @@ def test_manage_py_check_and_runjobs_refuse_a_bad_setting():
     from django.test import override_settings
 
     with override_settings(SOLIDQ={"WORKERS": [{"threads": -1}]}):
-        with pytest.raises(SystemCheckError, match="django_solidq.E005"):
+        with pytest.raises(SystemCheckError, match=r"django_solidq\.E005"):
             call_command("check")
         with pytest.raises((CommandError, SystemCheckError), match="threads"):
             call_command("runjobs", "--check")
@@ -113,7 +113,9 @@ def test_backend_check_rejects_options(settings):
 def test_a_non_json_argument_is_named_and_nothing_is_stored():
     with pytest.raises(ArgumentNotSerializable, match=r"Argument #1 .* of tests.app.tasks.add"):
         tasks.add.enqueue(1, {1, 2})
-    with pytest.raises(ArgumentNotSerializable, match="Argument 'when' of tests.app.tasks.echo"):
+    with pytest.raises(
+        ArgumentNotSerializable, match=r"Argument 'when' of tests\.app\.tasks\.echo"
+    ):
         tasks.echo.enqueue(when=object())
     with pytest.raises(ArgumentNotSerializable, match="non-string dict keys"):
         tasks.echo.enqueue({1: "a"})

@@ -293,10 +293,16 @@ def test_a_burst_of_2000_jobs_on_two_workers_with_four_threads_each_all_complete
     from django_solidq import enqueue_all
 
     results = enqueue_all([tasks.add.bind(i, i) for i in range(2000)])
-    config = {"WORKERS": [{"queues": ["*"], "threads": 4, "processes": 2, "polling_interval": 0.05}]}
+    config = {
+        "WORKERS": [{"queues": ["*"], "threads": 4, "processes": 2, "polling_interval": 0.05}]
+    }
     supervisor = runjobs(config=config)
-    wait_for(lambda: not Job.objects.filter(finished_at__isnull=True).exists(), timeout=240,
-             interval=0.5, what="2,000 jobs to finish")
+    wait_for(
+        lambda: not Job.objects.filter(finished_at__isnull=True).exists(),
+        timeout=240,
+        interval=0.5,
+        what="2,000 jobs to finish",
+    )
     assert Job.objects.filter(finished_at__isnull=False).count() == 2000
     assert not Job.objects.exclude(errors=[]).exists()
     sample = default_task_backend.get_result(results[1999].id)

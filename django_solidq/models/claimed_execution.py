@@ -16,6 +16,9 @@ from .base import QueueQuerySet, queue_atomic
 if TYPE_CHECKING:
     from .job import Job
 
+# What a failed attempt leads to: (run again at, or None; discard instead of failing).
+Policy = Callable[["Job", BaseException], tuple[datetime | None, bool]]
+
 
 class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
     def orphaned(self, live_process_ids: list[int]) -> ClaimedExecutionQuerySet:
@@ -33,20 +36,19 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
                     released += 1
         return released
 
-    def recover_lost(
-        self, error_class: type[BaseException], message: str, max_lost: Callable[[Job], int]
-    ) -> int:
+    def recover_lost(self, error_class: type[BaseException], message: str, policy: Policy) -> int:
         """Re-run jobs whose worker went away, each loss recorded as a failed attempt.
 
-        A job already lost ``max_lost(job)`` times is failed instead, so a job that kills its
-        worker every time cannot crash-loop forever.
+        ``policy(job, error)`` returns ``(retry_at, discard)``: when to run again (None: not
+        again), or to discard. It applies retry rules and the lost-attempt cap, so a job that
+        kills its worker every time cannot crash-loop forever.
         """
         recovered = 0
         for claim_id in list(self.values_list("id", flat=True)):
             with queue_atomic():
                 claim = self._locked(claim_id)
                 if claim is not None:
-                    claim.lose(error_class, message, max_lost(claim.job))
+                    claim.lose(error_class, message, policy)
                     recovered += 1
         return recovered
 
@@ -118,30 +120,43 @@ class ClaimedExecution(models.Model):
         return bool(queryset._raw_delete(queryset.db))
 
     def fail(
-        self, job: Job, error: dict[str, Any], worker_id: str, retry_at: datetime | None = None
+        self,
+        job: Job,
+        error: dict[str, Any],
+        worker_id: str,
+        retry_at: datetime | None = None,
+        discard: bool = False,
     ) -> bool:
-        """Record a failed attempt: retried at ``retry_at``, else failed for good."""
+        """Record a failed attempt. Then: retried at ``retry_at``, discarded, or failed for good.
+
+        False if the claim is gone (its worker was presumed dead and the job recovered)."""
         with queue_atomic():
             if not self._take():
                 return False
             job.record_attempt(worker_id, self.created_at)
             job.record_error(error)
-            job.save_outcome("errors", "exception_executions", "queue_name", "priority")
-            if retry_at is None:
-                job.fail_for_good()
-            else:
-                job.enter(retry_at)
+            _conclude(job, retry_at, discard)
         return True
 
-    def lose(self, error_class: type[BaseException], message: str, max_lost: int) -> None:
-        """The worker went away mid-attempt: count it, then re-run or (past the cap) fail."""
+    def lose(self, error_class: type[BaseException], message: str, policy: Policy) -> None:
+        """The worker went away mid-attempt: count the attempt, then let ``policy`` say whether
+        the job runs again, is discarded or fails (the poison-pill cap lives there)."""
         job = self.job
         worker = f"process-{self.process_id}"
         self.delete()
         job.record_attempt(worker, self.created_at)
         job.record_error(error_entry(error_class, message, worker_id=worker))
-        job.save_outcome("errors")
-        if job.lost_attempts() >= max_lost:
-            job.fail_for_good()
-        else:
-            job.enter(None)
+        retry_at, discard = policy(job, error_class(message))
+        _conclude(job, retry_at, discard)
+
+
+def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
+    fields = ["errors", "exception_executions", "queue_name", "priority"]
+    if discard:
+        job.finished_at = job.discarded_at = timezone.now()
+        fields += ["finished_at", "discarded_at"]
+    job.save_outcome(*fields)
+    if retry_at is not None:
+        job.enter(retry_at)
+    elif not discard:
+        job.fail_for_good()

@@ -31,7 +31,7 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
         cutoff = timezone.now() - timedelta(seconds=alive_threshold)
         return self.filter(last_heartbeat_at__lt=cutoff)
 
-    def prune(self, alive_threshold: float, max_lost: Any, excluding: int | None = None) -> int:
+    def prune(self, alive_threshold: float, policy: Any, excluding: int | None = None) -> int:
         """Delete processes that stopped heartbeating; re-run the jobs they held."""
         from django_solidq.exceptions import ProcessPrunedError
 
@@ -42,7 +42,7 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
         for process in stale:
             process.deregister(
                 lost_with=(ProcessPrunedError, f"{process} stopped heartbeating"),
-                max_lost=max_lost,
+                policy=policy,
             )
             pruned += 1
         return pruned
@@ -83,13 +83,13 @@ class Process(models.Model):
         return ClaimedExecution.objects.filter(process_id=self.id)
 
     def deregister(
-        self, lost_with: tuple[type[BaseException], str] | None = None, max_lost: Any = None
+        self, lost_with: tuple[type[BaseException], str] | None = None, policy: Any = None
     ) -> None:
         """Remove the row. Its claims go back to ready: untouched after a graceful stop, or
         recorded as a lost attempt (``lost_with``) when the process died or was pruned."""
         if lost_with is None:
             self.claims().release_all()
         else:
-            self.claims().recover_lost(lost_with[0], lost_with[1], max_lost)
+            self.claims().recover_lost(lost_with[0], lost_with[1], policy)
         with queue_atomic():
             Process.objects.filter(id=self.id).delete()

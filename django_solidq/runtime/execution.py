@@ -7,18 +7,23 @@ import raises) ends as a recorded failed attempt.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import close_old_connections
 from django.tasks import Task, TaskContext, TaskResult, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 
+from django_solidq import signals
 from django_solidq.arguments import normalize_arguments
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.conf import get_config
 from django_solidq.errors import exception_entry
 from django_solidq.models import ClaimedExecution, Job
 from django_solidq.results import load_task, to_result
+from django_solidq.retries import Decision
+from django_solidq.runtime import hooks
+from django_solidq.runtime.policy import decision_for, retry_time
 from django_solidq.runtime.retrying import retrying
 
 logger = logging.getLogger("django_solidq.worker")
@@ -91,16 +96,39 @@ def record_successes(successes: list[Success], worker_id: str) -> list[TaskResul
 
 
 def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> TaskResult | None:
+    """Record the attempt's error and what follows it (retry, discard or fail), then tell."""
     claim = job.claimed
     assert claim is not None
     error = exception_entry(exc, worker_id)
-    if not retrying(lambda: claim.fail(job, error, worker_id), "recording a failed job"):
+    decision = decision_for(job, task, exc)
+    retry_at = retry_time(decision)
+    discard = decision.action == "discard"
+    if not retrying(lambda: claim.fail(job, error, worker_id, retry_at, discard), "recording"):
         return None
     if task is None:
         return None
-    result = to_result(job, task, status=TaskResultStatus.FAILED)
-    task_finished.send(SolidQueueBackend, task_result=result)
+    status = TaskResultStatus.READY if retry_at else TaskResultStatus.FAILED
+    result = to_result(job, task, status=status)
+    _announce(decision, result, exc, retry_at)
     return result
+
+
+def _announce(
+    decision: Decision, result: TaskResult, exc: BaseException, retry_at: datetime | None
+) -> None:
+    if decision.action == "retry":
+        signals.task_retried.send(
+            SolidQueueBackend, task_result=result, exception=exc, retry_at=retry_at
+        )
+        return
+    signal = signals.task_discarded if decision.action == "discard" else signals.task_failed
+    signal.send(SolidQueueBackend, task_result=result, exception=exc)
+    task_finished.send(SolidQueueBackend, task_result=result)
+    if decision.callback is not None:
+        try:
+            decision.callback(result, exc)
+        except Exception as callback_error:
+            hooks.thread_error(callback_error, f"{decision.action} callback of job {result.id}")
 
 
 def perform_in_thread(job: Job, recorder: Recorder) -> TaskResult | None:

@@ -24,7 +24,7 @@ from django_solidq.exceptions import ProcessExitError, ProcessMissingError
 from django_solidq.models import ClaimedExecution, Process
 from django_solidq.runtime import hooks
 from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
-from django_solidq.runtime.lost import max_lost_attempts
+from django_solidq.runtime.policy import after_lost_attempt
 from django_solidq.runtime.process import Registered
 
 logger = logging.getLogger("django_solidq.supervisor")
@@ -92,7 +92,7 @@ class Supervisor(Registered):
         self.maintain()
         live = list(Process.objects.values_list("id", flat=True))
         orphaned = ClaimedExecution.objects.orphaned(live).recover_lost(
-            ProcessMissingError, "claimed by a process that no longer exists", max_lost_attempts
+            ProcessMissingError, "claimed by a process that no longer exists", after_lost_attempt
         )
         if orphaned:
             logger.warning("Recovered %d job(s) claimed by processes that are gone", orphaned)
@@ -101,7 +101,7 @@ class Supervisor(Registered):
         config = get_config()
         try:
             pruned = Process.objects.prune(
-                config.process_alive_threshold, max_lost_attempts, excluding=self.process_id
+                config.process_alive_threshold, after_lost_attempt, excluding=self.process_id
             )
             if pruned:
                 logger.warning("Pruned %d process(es) that stopped heartbeating", pruned)
@@ -177,7 +177,7 @@ class Supervisor(Registered):
         else:
             row.deregister(
                 lost_with=(ProcessExitError, f"{slot.name} exited with status {exitcode}"),
-                max_lost=max_lost_attempts,
+                policy=after_lost_attempt,
             )
 
     def _stop_children(self) -> None:

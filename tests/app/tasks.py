@@ -78,3 +78,91 @@ def exit_worker(path: str, times: int) -> str:
     if attempts < times:
         os._exit(1)
     return "survived"
+
+
+class Flaky(Exception):
+    pass
+
+
+class Fatal(Exception):
+    pass
+
+
+class Gateway(Exception):
+    pass
+
+
+class Deadlock(Exception):
+    pass
+
+
+COUNTER_FILE_KWARG = "counter"
+
+
+def _bump(counter: str) -> int:
+    path = Path(counter)
+    n = int(path.read_text()) + 1 if path.exists() else 1
+    path.write_text(str(n))
+    return n
+
+
+from django_solidq import retry_on  # noqa: E402
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts=3)])
+def always_flaky(counter: str) -> None:
+    _bump(counter)
+    raise Flaky("still flaky")
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts=3)])
+def flaky_twice(counter: str) -> str:
+    if _bump(counter) <= 2:
+        raise Flaky("not yet")
+    return "ok"
+
+
+@task(
+    retry_on=[retry_on(Gateway, wait=0, attempts=2), retry_on(Deadlock, wait=0, attempts=3)],
+    discard_on=[Fatal],
+)
+def scripted(counter: str, script: list[str]) -> str:
+    """Raise the exception named at position n of ``script`` on the n-th run."""
+    n = _bump(counter)
+    errors = {"gateway": Gateway, "deadlock": Deadlock, "fatal": Fatal}
+    if n <= len(script):
+        raise errors[script[n - 1]](f"run {n}")
+    return "done"
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts="unlimited")])
+def flaky_many(counter: str, failures: int) -> int:
+    n = _bump(counter)
+    if n <= failures:
+        raise Flaky(f"run {n}")
+    return n
+
+
+EXHAUSTED: list[str] = []
+
+
+def remember_exhausted(result, exc) -> None:
+    EXHAUSTED.append(f"{result.id}:{type(exc).__name__}")
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts=2, on_exhausted=remember_exhausted)])
+def flaky_with_callback(counter: str) -> None:
+    _bump(counter)
+    raise Flaky("again")
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts=2, queue="retries", priority=-10)])
+def flaky_moves(counter: str) -> str:
+    if _bump(counter) == 1:
+        raise Flaky("move me")
+    return "moved"
+
+
+@task(retry_on=[retry_on(Flaky, wait=60, jitter=0, attempts=2)])
+def flaky_later() -> None:
+    raise Flaky("later")
