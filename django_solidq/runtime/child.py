@@ -13,7 +13,9 @@ EXIT_CLEAN = 0  # stopped and deregistered itself
 EXIT_ABANDONED = 3  # shutdown timeout passed with jobs still running: supervisor releases them
 
 
-def child_main(kind: str, config: dict[str, Any], supervisor_id: int, name: str) -> None:
+def child_main(
+    kind: str, config: dict[str, Any], supervisor_id: int, name: str, supervisor_pid: int
+) -> None:
     import django
 
     django.setup()
@@ -21,7 +23,7 @@ def child_main(kind: str, config: dict[str, Any], supervisor_id: int, name: str)
     signal.signal(signal.SIGTERM, lambda *_: actor.stop())
     signal.signal(signal.SIGINT, lambda *_: actor.stop())
     signal.signal(signal.SIGQUIT, lambda *_: os._exit(EXIT_ABANDONED))
-    actor.start(watch_parent=True)
+    actor.start(parent_pid=supervisor_pid)
     actor.run()
     if actor.drain():
         actor.deregister()

@@ -26,8 +26,8 @@ class Dispatcher(Registered):
             "batch_size": self.config.batch_size,
         }
 
-    def start(self, watch_parent: bool = False) -> None:
-        self.register(watch_parent)
+    def start(self, parent_pid: int | None = None) -> None:
+        self.register(parent_pid)
 
     def run(self) -> None:
         """A full batch means more may be due: go again without sleeping."""

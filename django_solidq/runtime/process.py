@@ -32,8 +32,7 @@ class Registered:
         self.process: Process | None = None
         self.stopping = threading.Event()
         self.wakeup = threading.Event()
-        self._parent_pid = os.getppid()
-        self._watch_parent = False
+        self._parent_pid: int | None = None
         self._heartbeat_thread = threading.Thread(
             target=self._heartbeat_loop, name=f"solidq-heartbeat-{self.kind}", daemon=True
         )
@@ -41,8 +40,10 @@ class Registered:
     def metadata(self) -> dict[str, Any]:
         return {}
 
-    def register(self, watch_parent: bool = False) -> None:
-        self._watch_parent = watch_parent
+    def register(self, parent_pid: int | None = None) -> None:
+        """Join the registry; with ``parent_pid``, stop when that process (our supervisor) is
+        gone. It is passed in, not read at start: the supervisor may die before we boot."""
+        self._parent_pid = parent_pid
         self.process = Process.objects.register(
             self.kind, self.name, supervisor_id=self.supervisor_id, **self.metadata()
         )
@@ -73,6 +74,6 @@ class Registered:
         if not self.process.heartbeat():
             logger.warning("%s: process row is gone (pruned?); stopping", self.name)
             self.stop()
-        elif self._watch_parent and os.getppid() != self._parent_pid:
+        elif self._parent_pid is not None and os.getppid() != self._parent_pid:
             logger.warning("%s: supervisor is gone; finishing and stopping", self.name)
             self.stop()

@@ -139,7 +139,13 @@ class Supervisor(Registered):
                 slot.name = f"{slot.kind}-{os.urandom(6).hex()}"
                 slot.child = self._context.Process(
                     target=child_main,
-                    args=(slot.kind, config_dict(slot.config), self.process_id, slot.name),
+                    args=(
+                        slot.kind,
+                        config_dict(slot.config),
+                        self.process_id,
+                        slot.name,
+                        os.getpid(),
+                    ),
                     name=slot.name,
                     daemon=False,
                 )

@@ -37,8 +37,8 @@ class Worker(Registered):
             "polling_interval": self.config.polling_interval,
         }
 
-    def start(self, watch_parent: bool = False) -> None:
-        self.register(watch_parent)
+    def start(self, parent_pid: int | None = None) -> None:
+        self.register(parent_pid)
         if Listener.supported(queue_database()):
             self.listener = Listener(queue_database(), self.wakeup.set)
             self.listener.start()
