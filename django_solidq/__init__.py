@@ -18,6 +18,7 @@ _EXPORTS = {
     "exponentially_longer": "django_solidq.retries",
     "SolidQueueBackend": "django_solidq.backend",
     "enqueue_all": "django_solidq.backend",
+    "enqueue_on_commit": "django_solidq.backend",
     "SolidTask": "django_solidq.tasks",
     "TaskCall": "django_solidq.tasks",
     "ArgumentNotSerializable": "django_solidq.exceptions",

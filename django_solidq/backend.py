@@ -8,10 +8,10 @@ from typing import Any
 
 from django.apps import apps
 from django.core import checks
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.tasks import Task, TaskResult, TaskResultStatus, task_backends
 from django.tasks.backends.base import BaseTaskBackend
-from django.tasks.exceptions import TaskResultDoesNotExist
+from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 
 from .arguments import normalize_arguments
@@ -33,20 +33,38 @@ class SolidQueueBackend(BaseTaskBackend):
     supports_get_result = True
     supports_async_task = True
 
-    def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
+    def prepare(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Job, Task]:
+        """Validate a call and build its job (not stored): the task as it will be enqueued
+        (``queue_as`` applied) and its arguments checked to be JSON."""
+        task = _with_dynamic_queue(task, args, kwargs)
         self.validate_task(task)
         stored_args, stored_kwargs = normalize_arguments(task.module_path, args, kwargs)
-        job = Job.objects.enqueue(task, stored_args, stored_kwargs)
+        return Job.objects.build(task, stored_args, stored_kwargs), task
+
+    def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
+        job, task = self.prepare(task, args, kwargs)
+        Job.objects.enqueue(job)
         return self._enqueued(job, task)
 
     def enqueue_all(self, calls: Sequence[TaskCall]) -> list[TaskResult]:
         """Enqueue many tasks of this backend in a few round trips."""
-        prepared = []
-        for task, args, kwargs in calls:
-            self.validate_task(task)
-            prepared.append((task, *normalize_arguments(task.module_path, args, kwargs)))
-        jobs = Job.objects.enqueue_all(prepared)
-        return [self._enqueued(job, task) for job, (task, _, _) in zip(jobs, prepared, strict=True)]
+        prepared = [self.prepare(task, args, kwargs) for task, args, kwargs in calls]
+        Job.objects.enqueue_all([job for job, _ in prepared])
+        return [self._enqueued(job, task) for job, task in prepared]
+
+    def enqueue_on_commit(
+        self, task: Task, args: Sequence[Any], kwargs: dict[str, Any], using: str
+    ) -> TaskResult:
+        """Enqueue when the current transaction on ``using`` commits (nothing if it rolls
+        back). The result, READY, already has the job's id; errors in the call raise now."""
+        job, task = self.prepare(task, args, kwargs)
+
+        def store() -> None:
+            Job.objects.enqueue(job)
+            self._enqueued(job, task)
+
+        transaction.on_commit(store, using=using)
+        return to_result(job, task, status=TaskResultStatus.READY)
 
     def _enqueued(self, job: Job, task: Task) -> TaskResult:
         result = to_result(job, task, status=TaskResultStatus.READY)
@@ -92,6 +110,27 @@ class SolidQueueBackend(BaseTaskBackend):
                     "setting.",
                     id="django_solidq.E012",
                 )
+
+
+def _with_dynamic_queue(task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> Task:
+    queue_as = getattr(task, "queue_as", None)
+    if queue_as is None:
+        return task
+    queue_name = queue_as(*args, **kwargs)
+    if not isinstance(queue_name, str) or not queue_name:
+        raise InvalidTask(
+            f"queue_as of {task.module_path} returned {queue_name!r}; it must return a queue name."
+        )
+    return task.using(queue_name=queue_name)
+
+
+def enqueue_on_commit(task: Task, *args: Any, **kwargs: Any) -> TaskResult:
+    """``task.enqueue(*args, **kwargs)`` once the current transaction on the default database
+    commits — for jobs that read what the transaction writes. See ``SolidTask.enqueue_on_commit``
+    to name another database."""
+    if not isinstance(task, SolidTask):
+        raise InvalidTask(f"{task.module_path} is not a task of SolidQueueBackend.")
+    return task.enqueue_on_commit_of(DEFAULT_DB_ALIAS, *args, **kwargs)
 
 
 def enqueue_all(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.tasks import Task
+from django.db import DEFAULT_DB_ALIAS
+from django.tasks import Task, TaskResult
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 
@@ -30,6 +31,8 @@ class SolidTask(Task):
 
     * ``retry_on=[retry_on(Exc, wait=..., attempts=...)]`` — retry rules (see ``retries``);
     * ``discard_on=[Exc, discard_on(Other, on_discard=...)]`` — end without retrying;
+    * ``queue_as=lambda *args, **kwargs: "name"`` — choose the queue from the arguments at
+      enqueue (Active Job's ``queue_as do … end``); ``using(queue_name=…)`` overrides it;
     * ``max_lost_attempts`` — how many times a job may lose its worker (killed, crashed) and
       be re-run before it is failed; default ``SOLIDQ['MAX_LOST_ATTEMPTS']``.
     """
@@ -37,6 +40,7 @@ class SolidTask(Task):
     retry_on: Sequence[RetryRule] = ()
     discard_on: Sequence[DiscardRule | type[BaseException]] = ()
     max_lost_attempts: int | None = None
+    queue_as: Callable[..., str] | None = None
 
     def __post_init__(self) -> None:
         retry_rules = tuple(self.retry_on)
@@ -60,11 +64,28 @@ class SolidTask(Task):
         """A copy with other defaults; ``run_after=timedelta(...)`` means that long from now."""
         if isinstance(run_after, timedelta):
             run_after = timezone.now() + run_after
-        copy: Task = Task.using(
-            self, priority=priority, queue_name=queue_name, run_after=run_after, backend=backend
-        )
-        assert isinstance(copy, SolidTask)
-        return copy
+        changes: dict[str, Any] = {}
+        if priority is not None:
+            changes["priority"] = priority
+        if queue_name is not None:
+            changes.update(queue_name=queue_name, queue_as=None)
+        if run_after is not None:
+            changes["run_after"] = run_after
+        if backend is not None:
+            changes["backend"] = backend
+        return replace(self, **changes)
+
+    def enqueue_on_commit(self, *args: Any, **kwargs: Any) -> TaskResult:
+        """Enqueue once the current transaction on the default database commits."""
+        return self.enqueue_on_commit_of(DEFAULT_DB_ALIAS, *args, **kwargs)
+
+    def enqueue_on_commit_of(self, using: str, *args: Any, **kwargs: Any) -> TaskResult:
+        """Enqueue once the current transaction on database ``using`` commits."""
+        backend = self.get_backend()
+        if not hasattr(backend, "enqueue_on_commit"):
+            raise InvalidTask(f"Backend {self.backend!r} cannot enqueue on commit.")
+        result: TaskResult = backend.enqueue_on_commit(self, args, kwargs, using=using)
+        return result
 
     def bind(self, *args: Any, **kwargs: Any) -> TaskCall:
         """This task with its arguments, for ``django_solidq.enqueue_all``."""

@@ -57,7 +57,18 @@ def _uses_database(item: pytest.Item) -> bool:
     return isinstance(cls, type) and issubclass(cls, TransactionTestCase)
 
 
+def _open_every_database(items: list[pytest.Item]) -> None:
+    """With the queue in its own database (SOLIDQ_TEST_QUEUE_DB), tests may use both."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None:
+            kwargs = {**marker.kwargs, "databases": "__all__"}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if len(settings.DATABASES) > 1:
+        _open_every_database(items)
     if _UNREACHABLE is None:
         return
     skip = pytest.mark.skip(reason=_UNREACHABLE)

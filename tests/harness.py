@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connections
 
 REPO = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -39,7 +39,12 @@ class RunJobs:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
-            "SOLIDQ_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+            **{
+                f"SOLIDQ_TEST_DB_NAME_{alias.upper()}": str(
+                    connections[alias].settings_dict["NAME"]
+                )
+                for alias in connections
+            },
             "SOLIDQ_TEST_CONFIG": json.dumps(config or {}),
             "PYTHONUNBUFFERED": "1",
         }

@@ -65,14 +65,26 @@ DATABASES = {
         / "solidq-test.sqlite3",
     )
 }
-if os.environ.get("SOLIDQ_TEST_DB_NAME"):
-    # A runjobs subprocess started by a test: use the test database as it is.
-    DATABASES["default"]["NAME"] = os.environ["SOLIDQ_TEST_DB_NAME"]
+# SOLIDQ_TEST_QUEUE_DB=1: the queue tables live in a second database, alias "queue".
+QUEUE_DB = bool(os.environ.get("SOLIDQ_TEST_QUEUE_DB"))
+if QUEUE_DB:
+    DATABASES["queue"] = database(
+        _vendor,
+        name=os.environ.get("SOLIDQ_TEST_NAME", "solidq") + "_queue",
+        sqlite_path=Path(os.environ.get("SOLIDQ_TEST_SQLITE_DIR", BASE_DIR))
+        / "solidq-queue-test.sqlite3",
+    )
+    DATABASE_ROUTERS = ["django_solidq.routers.QueueRouter"]
+for _alias in DATABASES:
+    # A runjobs subprocess started by a test: use the test databases as they are.
+    if os.environ.get(f"SOLIDQ_TEST_DB_NAME_{_alias.upper()}"):
+        DATABASES[_alias]["NAME"] = os.environ[f"SOLIDQ_TEST_DB_NAME_{_alias.upper()}"]
 
 TASKS = {
     "default": {"BACKEND": "django_solidq.backend.SolidQueueBackend", "QUEUES": []},
 }
 SOLIDQ = {
+    "DATABASE": "queue" if QUEUE_DB else "default",
     "WORKERS": [{"queues": ["*"], "threads": 3, "polling_interval": 0.05}],
     "DISPATCHERS": [{"polling_interval": 0.05, "batch_size": 100}],
     "SHUTDOWN_TIMEOUT": float(os.environ.get("SOLIDQ_SHUTDOWN_TIMEOUT", "3")),

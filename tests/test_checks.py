@@ -72,7 +72,7 @@ def test_bad_dispatcher_entries():
 def test_bad_scalars_and_database():
     assert ids({"SHUTDOWN_TIMEOUT": -1}) == ["django_solidq.E008"]
     assert ids({"PRESERVE_FINISHED_JOBS": "yes"}) == ["django_solidq.E008"]
-    assert ids({"DATABASE": "queue"}) == ["django_solidq.E009"]
+    assert ids({"DATABASE": "elsewhere"}) == ["django_solidq.E009"]
 
 
 @pytest.mark.django_db

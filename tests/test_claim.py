@@ -8,6 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from django_solidq.conf import queue_database
 from django_solidq.models import ClaimedExecution, Job, Pause, ReadyExecution, ScheduledExecution
 from tests.app import tasks
 
@@ -76,7 +77,7 @@ def test_enqueue_inside_atomic_is_gone_on_rollback():
     class Rollback(Exception):
         pass
 
-    with pytest.raises(Rollback), transaction.atomic():
+    with pytest.raises(Rollback), transaction.atomic(using=queue_database()):
         result = tasks.add.enqueue(1, 2)
         assert Job.objects.filter(id=result.id).exists()
         raise Rollback

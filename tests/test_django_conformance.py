@@ -80,6 +80,7 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from django_solidq.conf import queue_database
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.tasks import SolidTask
 from django_solidq.testing import TEST_WORKER, perform_enqueued_jobs
@@ -927,7 +928,7 @@ class TestTransactions:
     """
 
     def test_enqueue_inside_atomic_returns_result_at_once(self) -> None:
-        with transaction.atomic():
+        with transaction.atomic(using=queue_database()):
             result = test_tasks.noop_task.enqueue()
             assert result.enqueued_at is not None
             assert result.status == TaskResultStatus.READY
@@ -936,7 +937,7 @@ class TestTransactions:
         assert perform_one().status == TaskResultStatus.SUCCESSFUL
 
     def test_rolled_back_enqueue_leaves_no_job(self) -> None:
-        with pytest.raises(RuntimeError), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic(using=queue_database()):
             result = test_tasks.noop_task.enqueue()
             raise RuntimeError("roll back")
 

@@ -24,22 +24,20 @@ if TYPE_CHECKING:
 
 
 class JobQuerySet(QueueQuerySet["Job"]):
-    def enqueue(self, task: Task, args: list[Any], kwargs: dict[str, Any]) -> Job:
-        """Store a job and make it ready (due) or scheduled (``run_after`` in the future)."""
-        job = self.build(task, args, kwargs)
+    def enqueue(self, job: Job) -> Job:
+        """Store a built job: ready if due, scheduled if ``scheduled_at`` is in the future."""
         with queue_atomic():
             job.save(using=self.db, force_insert=True)
-            job.enter(task.run_after)
+            job.enter(job.scheduled_at)
             if job.is_due():
                 notify_ready(self.db)
         return job
 
-    def enqueue_all(self, calls: Sequence[tuple[Task, list[Any], dict[str, Any]]]) -> list[Job]:
-        """Store many jobs in a few statements (one transaction, batches of 1,000 rows)."""
+    def enqueue_all(self, jobs: Sequence[Job]) -> Sequence[Job]:
+        """Store many built jobs in a few statements (one transaction, 1,000 rows a batch)."""
         from .ready_execution import ReadyExecution
         from .scheduled_execution import ScheduledExecution
 
-        jobs = [self.build(task, args, kwargs) for task, args, kwargs in calls]
         now = timezone.now()
         with queue_atomic():
             self.bulk_create(jobs, batch_size=BULK_BATCH)
@@ -68,8 +66,12 @@ class JobQuerySet(QueueQuerySet["Job"]):
                 notify_ready(self.db)
         return jobs
 
-    def build(self, task: Task, args: list[Any], kwargs: dict[str, Any]) -> Job:
+    def build(
+        self, task: Task, args: list[Any], kwargs: dict[str, Any], job_id: uuid.UUID | None = None
+    ) -> Job:
+        """A job for this call, not yet stored."""
         return Job(
+            id=job_id or uuid.uuid4(),
             backend=task.backend,
             task_path=task.module_path,
             queue_name=task.queue_name,
@@ -130,6 +132,13 @@ class Job(models.Model):
 
     class Meta:
         db_table = "solidq_jobs"
+        # The admin's actions (django_solidq.admin); viewing needs the usual view permissions.
+        permissions = [
+            ("retry_job", "Can retry failed jobs"),
+            ("discard_job", "Can discard jobs and clear queues"),
+            ("run_job_now", "Can run scheduled jobs now"),
+            ("pause_queue", "Can pause and resume queues"),
+        ]
         indexes = [
             models.Index(fields=["finished_at"], name="solidq_job_finished"),
             models.Index(fields=["queue_name", "finished_at"], name="solidq_job_queue_finished"),

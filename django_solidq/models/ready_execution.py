@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -66,6 +68,71 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
 
     def queue_names(self) -> list[str]:
         return sorted(set(self.values_list("queue_name", flat=True).distinct()))
+
+    def discard(self) -> int:
+        """End these jobs without running them (kept, marked discarded). Rows a worker is
+        claiming at this moment are skipped (they are running now, not pending)."""
+        with queue_atomic():
+            rows = list(self.select_for_update(skip_locked=True).values_list("id", "job_id"))
+            if not rows:
+                return 0
+            ReadyExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
+            now = timezone.now()
+            Job.objects.filter(id__in=[r[1] for r in rows]).update(
+                finished_at=now, discarded_at=now
+            )
+        return len(rows)
+
+    def oldest_created_at(self, queue_name: str) -> datetime | None:
+        """When the longest-waiting ready job of a queue became ready (its latency)."""
+        return (
+            self.filter(queue_name=queue_name)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+
+    def queue_stats(self, cap: int = 10_000, limit: int = 200) -> list[dict[str, Any]]:
+        """One row per known queue: pending (ready) size, latency, running and failed counts
+        and whether it is paused. Counts stop at ``cap + 1`` (shown as "more than cap") so
+        no statement counts a whole big table. Queues come from the ready rows (loose index
+        scan), the running jobs, the pauses and the workers' configured queue names."""
+        from django_solidq.conf import get_config
+
+        from .failed_execution import FailedExecution
+
+        running = dict(
+            ClaimedExecution.objects.order_by()
+            .values("job__queue_name")
+            .annotate(n=models.Count("id"))
+            .values_list("job__queue_name", "n")
+        )
+        paused = set(Pause.objects.values_list("queue_name", flat=True))
+        configured = {
+            name
+            for worker in get_config().workers
+            for name in worker.queues
+            if not name.endswith("*")
+        }
+        names = sorted({*self.distinct_values("queue_name", limit), *running, *paused, *configured})
+        now = timezone.now()
+        stats = []
+        for name in names:
+            oldest = self.oldest_created_at(name)
+            stats.append(
+                {
+                    "name": name,
+                    "pending": self.filter(queue_name=name)[: cap + 1].count(),
+                    "latency": (now - oldest) if oldest else None,
+                    "oldest": oldest,
+                    "running": running.get(name, 0),
+                    "failed": FailedExecution.objects.filter(job__queue_name=name)[
+                        : cap + 1
+                    ].count(),
+                    "paused": name in paused,
+                }
+            )
+        return stats
 
 
 def _attach(claims: list[ClaimedExecution]) -> list[Job]:

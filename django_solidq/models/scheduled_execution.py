@@ -38,6 +38,45 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
             notify_ready(self.db)
         return len(rows)
 
+    def run_now(self) -> int:
+        """Make these jobs ready now instead of at their time (the admin's "Run now").
+
+        Rows a dispatcher is moving at this moment are skipped: they are becoming ready anyway.
+        """
+        from .ready_execution import ReadyExecution
+
+        with queue_atomic():
+            rows = list(
+                self.select_for_update(skip_locked=True).values_list(
+                    "id", "job_id", "queue_name", "priority"
+                )
+            )
+            if not rows:
+                return 0
+            ScheduledExecution.objects.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+            ReadyExecution.objects.bulk_create(
+                [
+                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                    for _, job_id, queue_name, priority in rows
+                ]
+            )
+            notify_ready(self.db)
+        return len(rows)
+
+    def discard(self) -> int:
+        """End these jobs without running them (kept, marked discarded); rows a dispatcher is
+        moving at this moment are skipped."""
+        with queue_atomic():
+            rows = list(self.select_for_update(skip_locked=True).values_list("id", "job_id"))
+            if not rows:
+                return 0
+            ScheduledExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
+            now = timezone.now()
+            Job.objects.filter(id__in=[r[1] for r in rows]).update(
+                finished_at=now, discarded_at=now
+            )
+        return len(rows)
+
 
 ScheduledExecutionManager = models.Manager.from_queryset(ScheduledExecutionQuerySet)
 

@@ -166,3 +166,12 @@ def flaky_moves(counter: str) -> str:
 @task(retry_on=[retry_on(Flaky, wait=60, jitter=0, attempts=2)])
 def flaky_later() -> None:
     raise Flaky("later")
+
+
+def queue_for(account: str, **kwargs: Any) -> str:
+    return "vip" if account.startswith("vip") else "default"
+
+
+@task(queue_as=queue_for)
+def account_report(account: str) -> str:
+    return account

@@ -1,0 +1,59 @@
+"""Enqueue variants: on commit, dynamic queues."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.tasks import TaskResultStatus, default_task_backend
+from django.tasks.exceptions import TaskResultDoesNotExist
+
+from django_solidq import enqueue_on_commit
+from django_solidq.models import Job
+from tests.app import tasks
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_enqueue_on_commit_waits_for_the_commit_and_keeps_the_id():
+    with transaction.atomic(using=DEFAULT_DB_ALIAS):
+        result = tasks.add.enqueue_on_commit(1, 2)
+        assert result.status == TaskResultStatus.READY
+        assert not Job.objects.exists()
+    assert default_task_backend.get_result(result.id).args == [1, 2]
+
+
+def test_enqueue_on_commit_enqueues_nothing_on_rollback():
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic(using=DEFAULT_DB_ALIAS):
+        result = enqueue_on_commit(tasks.add, 1, 2)
+        raise Rollback
+    assert not Job.objects.exists()
+    with pytest.raises(TaskResultDoesNotExist):
+        default_task_backend.get_result(result.id)
+
+
+def test_enqueue_on_commit_outside_a_transaction_enqueues_at_once():
+    result = tasks.add.enqueue_on_commit(3, 4)
+    assert Job.objects.filter(id=result.id).exists()
+
+
+def test_enqueue_on_commit_checks_arguments_at_the_call():
+    from django_solidq import ArgumentNotSerializable
+
+    with pytest.raises(ArgumentNotSerializable), transaction.atomic():
+        tasks.add.enqueue_on_commit(object(), 1)
+
+
+def test_queue_as_picks_the_queue_from_the_arguments():
+    vip = tasks.account_report.enqueue("vip-42")
+    plain = tasks.account_report.enqueue("acme")
+    assert Job.objects.get(id=vip.id).queue_name == "vip"
+    assert Job.objects.get(id=plain.id).queue_name == "default"
+    assert vip.task.queue_name == "vip"
+
+
+def test_using_a_queue_overrides_queue_as():
+    result = tasks.account_report.using(queue_name="reports").enqueue("vip-1")
+    assert Job.objects.get(id=result.id).queue_name == "reports"
