@@ -80,8 +80,8 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from django_solidq.conf import queue_database
 from django_solidq.backend import SolidQueueBackend
+from django_solidq.conf import queue_database
 from django_solidq.tasks import SolidTask
 from django_solidq.testing import TEST_WORKER, perform_enqueued_jobs
 from tests.app import django_tasks as test_tasks
