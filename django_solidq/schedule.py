@@ -74,7 +74,12 @@ def parse_schedule(text: str, *, default_timezone: tzinfo | str | None = None) -
         spec, explicit = _parse_cached(text)
     except _Reject as err:
         raise InvalidSchedule(text, err.reason) from None
-    return Schedule(text=text, cron=spec.to_cron(explicit), timezone=explicit or zone, _spec=spec)
+    return Schedule(
+        text=text,
+        cron=spec.to_cron(explicit),
+        timezone=zone if explicit is None else explicit,
+        _spec=spec,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -501,7 +506,7 @@ class _CronSpec:
         for day, hom in self.weekdays:
             if hom is None:
                 continue
-            elif isinstance(hom, tuple):
+            if isinstance(hom, tuple):
                 plus = f"+{hom[1]}" if hom[1] > 0 else (str(hom[1]) if hom[1] < 0 else "")
                 out.append(f"{day}%{hom[0]}{plus}")
             else:
@@ -553,12 +558,19 @@ def _compress(values: tuple[int, ...] | None, low: int, high: int, *, steps: boo
     """Spell a field for display: ``*``, ``*/5``, ``8-16``, ``1,15``..."""
     if values is None:
         return "*"
-    if steps and len(values) >= (3 if values[0] == low else 5) and values[0] >= 0:
-        step = values[1] - values[0]
-        if step > 1 and values == tuple(range(values[0], values[-1] + 1, step)):
-            if values[-1] + step > high:
-                return f"*/{step}" if values[0] == low else f"{values[0]}/{step}"
-            return f"{values[0]}-{values[-1]}/{step}"
+    step = values[1] - values[0] if len(values) >= 3 else 0
+    if steps and step > 1 and values[0] >= 0 and values == tuple(range(values[0], high + 1, step)):
+        if values[0] == low:
+            return f"*/{step}"
+        if values[0] < low + step:
+            return f"{values[0]}/{step}"
+    if (
+        steps
+        and step > 1
+        and len(values) >= 5
+        and values == tuple(range(values[0], values[-1] + 1, step))
+    ):
+        return f"{values[0]}-{values[-1]}/{step}"
     runs: list[list[int]] = []
     for value in values:
         if runs and value == runs[-1][-1] + 1:
@@ -614,14 +626,15 @@ class _CronBuilder:
         months = self._determine("mon", entries["mon"])
         monthdays = self._determine("dom", entries["dom"])
         months, monthdays = _compact_month_days(months, monthdays)
+        weekdays = self._weekdays(entries["dow"])
         spec = _CronSpec(
             seconds=seconds,
             minutes=self._determine("min", entries["min"]),
             hours=self._determine("hou", entries["hou"]),
             monthdays=monthdays,
             months=months,
-            weekdays=self._weekdays(entries["dow"]),
-            day_and=day_and,
+            weekdays=weekdays,
+            day_and=day_and and weekdays is not None and monthdays is not None,
         )
         return spec, zone
 
@@ -1408,12 +1421,15 @@ def _next_clock(
 
 _TRANSITIONS: dict[tuple[tzinfo, int], tuple[int, ...]] = {}
 _TRANSITIONS_LOCK = threading.Lock()
-_PROBE = 86400 // 2
+_PROBE = 86400  # no zone changes its offset twice within a day
+_FIXED_ZONE = re.compile(r"(Etc/)?(UTC|UCT|GMT[-+]?\d*|Universal|Zulu|Greenwich)", re.ASCII)
 
 
 def _first_transition(zone: tzinfo, after: int, until: int) -> int | None:
     """The first instant in (after, until] where ``zone``'s UTC offset changes."""
-    if isinstance(zone, timezone) or until <= after:
+    if until <= after or isinstance(zone, timezone):
+        return None
+    if isinstance(zone, ZoneInfo) and _FIXED_ZONE.fullmatch(zone.key):
         return None
     for year in range(_wall(after).year, _wall(until).year + 1):
         transitions = _year_transitions(zone, year)

@@ -57,7 +57,7 @@ def _rows(name: str, header: bool) -> list[object]:
     if not path.is_file():
         return [pytest.param(None, id=f"MISSING-{name}")]
     lines = path.read_text(encoding="utf-8").split("\n")
-    params = []
+    params: list[object] = []
     for number, line in enumerate(lines[1:] if header else lines, start=2 if header else 1):
         if line.strip():
             cells = line.split("\t")
