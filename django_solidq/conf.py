@@ -39,6 +39,7 @@ DEFAULTS: dict[str, Any] = {
     "PROCESS_ALIVE_THRESHOLD": 60.0,
     "MAX_LOST_ATTEMPTS": 3,
     "DEFAULT_TIMEOUT": None,
+    "TIMEOUT_GRACE": 10.0,
     "DEFAULT_CONCURRENCY_DURATION": 180.0,
     "PRESERVE_FINISHED_JOBS": True,
     "BATCH_FINISHES": True,
@@ -48,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     "ON_THREAD_ERROR": None,
 }
 POSITIVE_NUMBERS = (
+    "TIMEOUT_GRACE",
     "SHUTDOWN_TIMEOUT",
     "PROCESS_HEARTBEAT_INTERVAL",
     "PROCESS_ALIVE_THRESHOLD",
@@ -95,6 +97,7 @@ class Config:
     process_alive_threshold: float = 60.0
     max_lost_attempts: int = 3
     default_timeout: float | None = None
+    timeout_grace: float = 10.0
     default_concurrency_duration: float = 180.0
     preserve_finished_jobs: bool = True
     batch_finishes: bool = True
@@ -320,6 +323,7 @@ def _build(raw: dict[str, Any]) -> Config:
         process_alive_threshold=float(_seconds(merged["PROCESS_ALIVE_THRESHOLD"])),
         max_lost_attempts=merged["MAX_LOST_ATTEMPTS"],
         default_timeout=None if timeout is None else float(_seconds(timeout)),
+        timeout_grace=float(_seconds(merged["TIMEOUT_GRACE"])),
         default_concurrency_duration=float(_seconds(merged["DEFAULT_CONCURRENCY_DURATION"])),
         preserve_finished_jobs=merged["PRESERVE_FINISHED_JOBS"],
         batch_finishes=merged["BATCH_FINISHES"],

@@ -33,6 +33,10 @@ class SolidTask(Task):
     * ``discard_on=[Exc, discard_on(Other, on_discard=...)]`` — end without retrying;
     * ``queue_as=lambda *args, **kwargs: "name"`` — choose the queue from the arguments at
       enqueue (Active Job's ``queue_as do … end``); ``using(queue_name=…)`` overrides it;
+    * ``timeout`` — seconds (or a timedelta) an attempt may run before ``JobTimeout`` is raised
+      in it; default ``SOLIDQ['DEFAULT_TIMEOUT']`` (none);
+    * ``before`` / ``after`` / ``around`` — lists of hooks run around each attempt (see
+      ``runtime.middleware``);
     * ``max_lost_attempts`` — how many times a job may lose its worker (killed, crashed) and
       be re-run before it is failed; default ``SOLIDQ['MAX_LOST_ATTEMPTS']``.
     """
@@ -41,6 +45,10 @@ class SolidTask(Task):
     discard_on: Sequence[DiscardRule | type[BaseException]] = ()
     max_lost_attempts: int | None = None
     queue_as: Callable[..., str] | None = None
+    timeout: float | timedelta | None = None
+    before: Sequence[Callable[[TaskResult], Any]] = ()
+    after: Sequence[Callable[[TaskResult, Any], Any]] = ()
+    around: Sequence[Callable[[TaskResult, Callable[[], Any]], Any]] = ()
 
     def __post_init__(self) -> None:
         retry_rules = tuple(self.retry_on)
@@ -50,6 +58,14 @@ class SolidTask(Task):
                     f"retry_on of {self.func.__qualname__} takes retry_on(...) rules, got {rule!r}."
                 )
         object.__setattr__(self, "retry_on", retry_rules)
+        for hooks in ("before", "after", "around"):
+            object.__setattr__(self, hooks, tuple(getattr(self, hooks)))
+        timeout = self.timeout
+        if isinstance(timeout, timedelta):
+            timeout = timeout.total_seconds()
+            object.__setattr__(self, "timeout", timeout)
+        if timeout is not None and not timeout > 0:
+            raise InvalidTask(f"timeout of {self.func.__qualname__} must be positive.")
         object.__setattr__(self, "discard_on", as_discard_rules(self.discard_on))
         Task.__post_init__(self)
 

@@ -310,3 +310,29 @@ def test_a_burst_of_2000_jobs_on_two_workers_with_four_threads_each_all_complete
     assert "exited with status" not in supervisor.log()
     supervisor.send(signal.SIGTERM)
     assert supervisor.wait(15) == 0
+
+
+def test_a_job_past_its_timeout_gets_job_timeout_and_is_retried_by_its_rule(runjobs, tmp_path):
+    counter = tmp_path / "n"
+    result = tasks.slow_in_python.enqueue(str(counter), 30)
+    supervisor = runjobs(config=ONE_THREAD)
+    wait_for(lambda: finished(result.id), timeout=30, what="the retried job")
+    final = default_task_backend.get_result(result.id)
+    assert final.status == TaskResultStatus.SUCCESSFUL
+    assert final.return_value == "run 2"
+    assert [e.exception_class_path for e in final.errors] == ["django_solidq.exceptions.JobTimeout"]
+    assert "exited with status" not in supervisor.log()
+
+
+def test_a_job_stuck_in_c_past_timeout_and_grace_ends_with_its_worker_replaced(runjobs):
+    stuck = tasks.stuck_in_c.enqueue(60)
+    supervisor = runjobs(config={"TIMEOUT_GRACE": 1, **ONE_THREAD})
+    first = wait_for(lambda: workers(), what="a worker")[0]
+    wait_for(lambda: finished(stuck.id), timeout=30, what="the stuck job to end")
+    final = default_task_backend.get_result(stuck.id)
+    assert final.status == TaskResultStatus.FAILED
+    assert [e.exception_class_path for e in final.errors] == ["django_solidq.exceptions.JobTimeout"]
+    wait_for(lambda: [w for w in workers() if w.name != first.name], what="a new worker")
+    after = tasks.add.enqueue(2, 2)
+    wait_for(lambda: finished(after.id), what="the new worker to run jobs")
+    assert supervisor.alive()

@@ -10,6 +10,8 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from django_solidq.exceptions import JobTimeout
+
 from .base import QueueQuerySet, queue_atomic
 from .claimed_execution import ClaimedExecution, ClaimedExecutionQuerySet
 
@@ -79,6 +81,11 @@ class Process(models.Model):
         """Refresh the heartbeat; False means this row is gone and the process must stop."""
         return bool(Process.objects.filter(id=self.id).update(last_heartbeat_at=timezone.now()))
 
+    def note_timed_out(self, job_ids: list[str]) -> None:
+        """Record jobs that ignored their timeout, for whoever recovers this process's claims."""
+        metadata = {**self.metadata, "timed_out": job_ids}
+        Process.objects.filter(id=self.id).update(metadata=metadata)
+
     def claims(self) -> ClaimedExecutionQuerySet:
         return ClaimedExecution.objects.filter(process_id=self.id)
 
@@ -90,6 +97,11 @@ class Process(models.Model):
         if lost_with is None:
             self.claims().release_all()
         else:
+            timed_out = self.metadata.get("timed_out", [])
+            if timed_out:
+                self.claims().filter(job_id__in=timed_out).recover_lost(
+                    JobTimeout, f"still running {self} past its timeout and grace", policy
+                )
             self.claims().recover_lost(lost_with[0], lost_with[1], policy)
         with queue_atomic():
             Process.objects.filter(id=self.id).delete()

@@ -7,11 +7,12 @@ import raises) ends as a recorded failed attempt.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import close_old_connections
-from django.tasks import Task, TaskContext, TaskResult, TaskResultStatus
+from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 
 from django_solidq import signals
@@ -23,8 +24,10 @@ from django_solidq.models import ClaimedExecution, Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Decision
 from django_solidq.runtime import hooks
+from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.policy import decision_for, retry_time
 from django_solidq.runtime.retrying import retrying
+from django_solidq.runtime.timeouts import Watchdog
 
 logger = logging.getLogger("django_solidq.worker")
 
@@ -46,8 +49,10 @@ class Recorder:
         return results[0] if results else None
 
 
-def perform(job: Job, recorder: Recorder) -> TaskResult | None:
-    """Run a claimed job to its outcome. Returns its final result when recorded at once."""
+def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> TaskResult | None:
+    """Run a claimed job to its outcome. Returns its final result when recorded at once.
+
+    With a ``watchdog``, the attempt runs under the task's timeout."""
     worker_id = recorder.worker_id
     try:
         task = load_task(job)
@@ -57,7 +62,8 @@ def perform(job: Job, recorder: Recorder) -> TaskResult | None:
     result = to_result(job, task, running_worker=worker_id)
     task_started.send(SolidQueueBackend, task_result=result)
     try:
-        value = _call(task, result)
+        with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
+            value = _call(result)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
@@ -65,13 +71,15 @@ def perform(job: Job, recorder: Recorder) -> TaskResult | None:
     return recorder.add(Success(job, task, value))
 
 
-def _call(task: Task, result: TaskResult) -> Any:
-    if task.takes_context:
-        value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
-    else:
-        value = task.call(*result.args, **result.kwargs)
-    _, checked = normalize_arguments(task.module_path, [], {"return value": value})
+def _call(result: TaskResult) -> Any:
+    value = perform_chain()(result)
+    _, checked = normalize_arguments(result.task.module_path, [], {"return value": value})
     return checked["return value"]
+
+
+def timeout_of(task: Task) -> float | None:
+    timeout = getattr(task, "timeout", None)
+    return float(timeout) if timeout else get_config().default_timeout
 
 
 def record_successes(successes: list[Success], worker_id: str) -> list[TaskResult]:
@@ -131,10 +139,12 @@ def _announce(
             hooks.thread_error(callback_error, f"{decision.action} callback of job {result.id}")
 
 
-def perform_in_thread(job: Job, recorder: Recorder) -> TaskResult | None:
+def perform_in_thread(
+    job: Job, recorder: Recorder, watchdog: Watchdog | None = None
+) -> TaskResult | None:
     """``perform`` for a pool thread; the thread keeps its database connection between jobs."""
     close_old_connections()
     try:
-        return perform(job, recorder)
+        return perform(job, recorder, watchdog)
     finally:
         close_old_connections()

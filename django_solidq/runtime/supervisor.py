@@ -215,6 +215,8 @@ class Supervisor(Registered):
         ]
         threads = []
         for actor in actors:
+            if hasattr(actor, "watchdog"):
+                actor.watchdog.hard = False  # one process for all: never exit on a stuck job
             actor.start()
             thread = threading.Thread(target=actor.run, name=f"solidq-{actor.kind}", daemon=True)
             thread.start()

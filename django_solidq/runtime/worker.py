@@ -16,6 +16,7 @@ from django_solidq.runtime.notifier import Listener
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.pool import Pool
 from django_solidq.runtime.process import Registered
+from django_solidq.runtime.timeouts import Watchdog
 
 logger = logging.getLogger("django_solidq.worker")
 
@@ -29,6 +30,7 @@ class Worker(Registered):
         self.pool = Pool(config.threads, on_idle=self.wakeup.set)
         self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
+        self.watchdog = Watchdog(get_config().timeout_grace, self._note_timed_out)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -65,8 +67,13 @@ class Worker(Registered):
             self.stopping.wait(self.config.polling_interval)
             return 0
         for job in jobs:
-            self.pool.post(perform_in_thread, job, self.recorder)
+            self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
         return len(jobs)
+
+    def _note_timed_out(self, job_ids: list[str]) -> None:
+        """Before a hard timeout ends this process: tell the supervisor which jobs were stuck."""
+        if self.process is not None:
+            self.process.note_timed_out(job_ids)
 
     def drain(self) -> bool:
         """Stop listening and wait for in-flight jobs; True if they all finished in time."""

@@ -175,3 +175,66 @@ def queue_for(account: str, **kwargs: Any) -> str:
 @task(queue_as=queue_for)
 def account_report(account: str) -> str:
     return account
+
+
+from django_solidq.exceptions import JobTimeout  # noqa: E402
+
+
+@task(timeout=0.5, retry_on=[retry_on(JobTimeout, wait=0, attempts=2)])
+def slow_in_python(counter: str, seconds: float) -> str:
+    """Python code between short sleeps: JobTimeout interrupts it at its deadline."""
+    n = _bump(counter)
+    deadline = time.monotonic() + (seconds if n == 1 else 0)
+    while time.monotonic() < deadline:
+        time.sleep(0.01)
+    return f"run {n}"
+
+
+@task(timeout=0.5)
+def stuck_in_c(seconds: float) -> None:
+    """One blocking C call: only replacing the worker process ends it."""
+    time.sleep(seconds)
+
+
+CALLS: list[str] = []
+
+
+def before_hook(result) -> None:
+    CALLS.append("before")
+
+
+def after_hook(result, value) -> None:
+    CALLS.append(f"after:{value}")
+
+
+def around_hook(result, proceed):
+    CALLS.append("around-in")
+    value = proceed()
+    CALLS.append("around-out")
+    return value
+
+
+def tracing_middleware(perform):
+    def middleware(result):
+        CALLS.append(f"middleware-in:{result.task.name}")
+        try:
+            return perform(result)
+        finally:
+            CALLS.append("middleware-out")
+
+    return middleware
+
+
+def raising_hook(result) -> None:
+    raise RuntimeError("hook failed")
+
+
+@task(before=[before_hook], after=[after_hook], around=[around_hook])
+def hooked(x: int) -> int:
+    CALLS.append("task")
+    return x * 2
+
+
+@task(before=[raising_hook])
+def hooked_badly() -> None:
+    CALLS.append("never")

@@ -1,0 +1,56 @@
+"""The chain around each attempt: ``SOLIDQ["MIDDLEWARE"]``, then the task's own hooks.
+
+A middleware is a factory, as in Django: ``factory(perform) -> callable(task_result) -> value``,
+built once per process, first in the list outermost. Then the task's ``around`` hooks
+(``hook(task_result, proceed) -> value``, first outermost), its ``before`` hooks
+(``hook(task_result)``), the task itself, and its ``after`` hooks (``hook(task_result, value)``,
+on success only, as Active Job's ``after_perform``). An exception anywhere in the chain fails
+the attempt like an exception in the task: recorded, retried by the task's rules, never fatal
+to the worker.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.tasks import TaskContext, TaskResult
+from django.utils.module_loading import import_string
+
+from django_solidq.conf import get_config
+
+Perform = Callable[[TaskResult], Any]
+
+
+def run_task(result: TaskResult) -> Any:
+    """The task's hooks around the task's own call."""
+    task = result.task
+
+    def call() -> Any:
+        for before in getattr(task, "before", ()):
+            before(result)
+        if task.takes_context:
+            value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
+        else:
+            value = task.call(*result.args, **result.kwargs)
+        for after in getattr(task, "after", ()):
+            after(result, value)
+        return value
+
+    for around in reversed(getattr(task, "around", ())):
+        call = functools.partial(around, result, call)
+    return call()
+
+
+@functools.cache
+def _chain(paths: tuple[str, ...]) -> Perform:
+    perform: Perform = run_task
+    for path in reversed(paths):
+        perform = import_string(path)(perform)
+    return perform
+
+
+def perform_chain() -> Perform:
+    """The whole chain for the configured middleware (built once per configuration)."""
+    return _chain(get_config().middleware)
