@@ -84,6 +84,22 @@ class JobQuerySet(QueueQuerySet["Job"]):
     def finished(self) -> JobQuerySet:
         return self.filter(finished_at__isnull=False)
 
+    def clear_finished(self, finished_before: datetime, batch_size: int = 500) -> int:
+        """Delete these jobs that ended before ``finished_before``, ``batch_size`` at a time.
+
+        Each batch is its own short transaction on the ``finished_at`` index, so workers keep
+        claiming and finishing while a large backlog is cleared. Returns how many were deleted.
+        """
+        old = self.finished().filter(finished_at__lt=finished_before)
+        deleted = 0
+        while True:
+            ids = list(old.order_by("finished_at").values_list("id", flat=True)[:batch_size])
+            if not ids:
+                return deleted
+            with queue_atomic():
+                batch = Job.objects.filter(id__in=ids, finished_at__isnull=False)
+                deleted += batch._raw_delete(self.db)
+
     def with_executions(self) -> JobQuerySet:
         """Join every execution table, so a job's state reads in one query."""
         return self.select_related(
