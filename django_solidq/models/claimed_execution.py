@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from django_solidq.errors import error_entry
 
-from .base import QueueQuerySet, queue_atomic
+from . import postgres
+from .base import QueueQuerySet, queue_atomic, update_each, vendor
 
 if TYPE_CHECKING:
     from .job import Job
@@ -63,6 +64,8 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
         from .job import Job
 
         by_claim = {job.claimed.id: (job, value) for job, value in outcomes if job.claimed}
+        if vendor() == "postgresql":
+            return self._finish_postgres(outcomes, worker_id, preserve)
         with queue_atomic():
             held = list(
                 self.filter(id__in=by_claim).select_for_update().values_list("id", flat=True)
@@ -79,12 +82,25 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
                 job.return_value = value
                 finished.append(job)
             if preserve:
-                Job.objects.bulk_update(
-                    finished, [*Job.OUTCOME_FIELDS, "finished_at", "return_value"]
-                )
+                update_each(finished, [*Job.OUTCOME_FIELDS, "finished_at", "return_value"], self.db)
             else:
                 Job.objects.filter(id__in=[job.pk for job in finished])._raw_delete(self.db)
         return finished
+
+    def _finish_postgres(
+        self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
+    ) -> list[Job]:
+        from .job import Job
+
+        now = timezone.now()
+        for job, value in outcomes:
+            job.record_attempt(worker_id, job.claimed.created_at)  # type: ignore[union-attr]
+            job.finished_at = now
+            job.return_value = value
+        jobs = [job for job, _ in outcomes]
+        fields = [*Job.OUTCOME_FIELDS, "finished_at", "return_value"]
+        done = postgres.finish(jobs, fields, preserve, self.db)
+        return [job for job in jobs if str(job.pk) in done]
 
     def _locked(self, claim_id: int) -> ClaimedExecution | None:
         return (

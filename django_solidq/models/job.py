@@ -12,10 +12,11 @@ from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
 
-from django_solidq.conf import queue_database
+from django_solidq.conf import get_config, queue_database
 from django_solidq.runtime.notifier import notify_ready
 
-from .base import QueueQuerySet, queue_atomic
+from . import postgres
+from .base import QueueQuerySet, queue_atomic, vendor
 
 BULK_BATCH = 1000
 
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
 class JobQuerySet(QueueQuerySet["Job"]):
     def enqueue(self, job: Job) -> Job:
         """Store a built job: ready if due, scheduled if ``scheduled_at`` is in the future."""
+        if vendor() == "postgresql":
+            postgres.enqueue(job, self.db, job.is_due(), get_config().listen_notify)
+            job._state.adding = False
+            job._state.db = self.db
+            return job
         with queue_atomic():
             job.save(using=self.db, force_insert=True)
             job.enter(job.scheduled_at)

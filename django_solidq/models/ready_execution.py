@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .base import QueueQuerySet, queue_atomic
+from . import postgres
+from .base import QueueQuerySet, queue_atomic, vendor
 from .claimed_execution import ClaimedExecution
 from .job import Job
 from .pause import Pause
@@ -38,6 +39,8 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
         """
         if limit <= 0:
             return []
+        if vendor() == "postgresql":
+            return self._claim_postgres(queues, limit, process_id)
         with queue_atomic():
             picked: list[tuple[int, str]] = []
             for selector in queues:
@@ -51,6 +54,17 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
                 [ClaimedExecution(job_id=job_id, process_id=process_id) for _, job_id in picked]
             )
         return _attach(claims)
+
+    def _claim_postgres(
+        self, queues: Sequence[str], limit: int, process_id: int | None
+    ) -> list[Job]:
+        jobs: list[Job] = []
+        for selector in queues:
+            condition, params = postgres.queue_condition(selector)
+            jobs += postgres.claim(condition, params, limit - len(jobs), process_id, self.db)
+            if len(jobs) >= limit:
+                break
+        return jobs
 
     def _lock_candidates(
         self, selector: str, limit: int, already: Iterable[tuple[int, str]]
