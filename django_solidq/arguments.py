@@ -12,7 +12,7 @@ from .exceptions import ArgumentNotSerializable
 
 HINT = (
     "Pass JSON values (str, int, float, bool, None, lists, dicts with str keys); "
-    "pass IDs, not objects."
+    "pass IDs, not objects (django_solidq.pk_of turns model instances into their ids)."
 )
 
 
@@ -40,3 +40,20 @@ def normalize_arguments(
         ],
         {key: _normalized(value, f"{key!r}", task_path) for key, value in kwargs.items()},
     )
+
+
+def pk_of(value: Any) -> Any:
+    """Model instances replaced by their primary keys, in lists, tuples and dict values too.
+
+    Solid Queue's advice is "pass IDs, not objects": the job then loads fresh data when it
+    runs. ``send_receipt.enqueue(*pk_of([order]))`` or ``pk_of({"user": user})``.
+    """
+    from django.db.models import Model
+
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {key: pk_of(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [pk_of(item) for item in value]
+    return value

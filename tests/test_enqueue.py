@@ -57,3 +57,24 @@ def test_queue_as_picks_the_queue_from_the_arguments():
 def test_using_a_queue_overrides_queue_as():
     result = tasks.account_report.using(queue_name="reports").enqueue("vip-1")
     assert Job.objects.get(id=result.id).queue_name == "reports"
+
+
+def test_pk_of_turns_model_instances_into_ids():
+    from django.contrib.auth.models import User
+
+    from django_solidq import pk_of
+
+    user = User.objects.create(username="ada")
+    assert pk_of(user) == user.pk
+    assert pk_of([user, 3, {"who": user}]) == [user.pk, 3, {"who": user.pk}]
+    result = tasks.echo.enqueue(*pk_of([user]), owner=pk_of(user))
+    assert Job.objects.get(id=result.id).args == [user.pk]
+
+
+def test_passing_a_model_instance_says_to_pass_its_id():
+    from django.contrib.auth.models import User
+
+    from django_solidq import ArgumentNotSerializable
+
+    with pytest.raises(ArgumentNotSerializable, match="pk_of"):
+        tasks.echo.enqueue(User.objects.create(username="bob"))
