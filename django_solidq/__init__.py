@@ -18,6 +18,8 @@ _EXPORTS = {
     "exponentially_longer": "django_solidq.retries",
     "SolidQueueBackend": "django_solidq.backend",
     "enqueue_all": "django_solidq.backend",
+    "limits_concurrency": "django_solidq.concurrency",
+    "ConcurrencyLimitReached": "django_solidq.exceptions",
     "pk_of": "django_solidq.arguments",
     "enqueue_on_commit": "django_solidq.backend",
     "SolidTask": "django_solidq.tasks",

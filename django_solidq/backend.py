@@ -14,8 +14,10 @@ from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 
+from . import signals
 from .arguments import normalize_arguments
 from .conf import queue_database
+from .exceptions import ConcurrencyLimitReached
 from .models import Job, Process
 from .results import to_result
 from .tasks import SolidTask, TaskCall
@@ -39,7 +41,11 @@ class SolidQueueBackend(BaseTaskBackend):
         task = _with_dynamic_queue(task, args, kwargs)
         self.validate_task(task)
         stored_args, stored_kwargs = normalize_arguments(task.module_path, args, kwargs)
-        return Job.objects.build(task, stored_args, stored_kwargs), task
+        job = Job.objects.build(task, stored_args, stored_kwargs)
+        limit = getattr(task, "concurrency", None)
+        if limit is not None:
+            job.concurrency_key = limit.key_for(task.module_path, args, kwargs)
+        return job, task
 
     def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
         job, task = self.prepare(task, args, kwargs)
@@ -67,6 +73,12 @@ class SolidQueueBackend(BaseTaskBackend):
         return to_result(job, task, status=TaskResultStatus.READY)
 
     def _enqueued(self, job: Job, task: Task) -> TaskResult:
+        if job.discarded_at is not None:  # limits_concurrency(on_conflict="discard")
+            result = to_result(job, task, status=TaskResultStatus.FAILED)
+            signals.task_discarded.send(
+                type(self), task_result=result, exception=ConcurrencyLimitReached()
+            )
+            return result
         result = to_result(job, task, status=TaskResultStatus.READY)
         task_enqueued.send(type(self), task_result=result)
         return result

@@ -31,6 +31,10 @@ class JobTimeout(SolidQueueError):
     """Raised inside a job that ran past its timeout."""
 
 
+class ConcurrencyLimitReached(SolidQueueError):
+    """Recorded on a job dropped at enqueue by ``limits_concurrency(on_conflict="discard")``."""
+
+
 class ArgumentNotSerializable(SolidQueueError, TypeError):
     """An argument given to ``enqueue`` cannot be stored as JSON."""
 

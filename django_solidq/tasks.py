@@ -12,6 +12,7 @@ from django.tasks import Task, TaskResult
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 
+from .concurrency import ConcurrencyLimit
 from .retries import DiscardRule, RetryRule, as_discard_rules
 
 
@@ -33,6 +34,8 @@ class SolidTask(Task):
     * ``discard_on=[Exc, discard_on(Other, on_discard=...)]`` — end without retrying;
     * ``queue_as=lambda *args, **kwargs: "name"`` — choose the queue from the arguments at
       enqueue (Active Job's ``queue_as do … end``); ``using(queue_name=…)`` overrides it;
+    * ``concurrency=limits_concurrency(key=..., to=1, ...)`` — at most ``to`` jobs per key run at
+      once (see ``django_solidq.concurrency``);
     * ``timeout`` — seconds (or a timedelta) an attempt may run before ``JobTimeout`` is raised
       in it; default ``SOLIDQ['DEFAULT_TIMEOUT']`` (none);
     * ``before`` / ``after`` / ``around`` — lists of hooks run around each attempt (see
@@ -45,6 +48,7 @@ class SolidTask(Task):
     discard_on: Sequence[DiscardRule | type[BaseException]] = ()
     max_lost_attempts: int | None = None
     queue_as: Callable[..., str] | None = None
+    concurrency: ConcurrencyLimit | None = None
     timeout: float | timedelta | None = None
     before: Sequence[Callable[[TaskResult], Any]] = ()
     after: Sequence[Callable[[TaskResult, Any], Any]] = ()

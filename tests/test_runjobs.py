@@ -336,3 +336,38 @@ def test_a_job_stuck_in_c_past_timeout_and_grace_ends_with_its_worker_replaced(r
     after = tasks.add.enqueue(2, 2)
     wait_for(lambda: finished(after.id), what="the new worker to run jobs")
     assert supervisor.alive()
+
+
+def max_overlap(log_lines: list[str]) -> int:
+    running = peak = 0
+    for line in log_lines:
+        running += 1 if line.startswith("start") else -1
+        peak = max(peak, running)
+    return peak
+
+
+def test_eleven_jobs_on_one_key_run_strictly_in_sequence_even_when_some_raise(runjobs, tmp_path):
+    log = tmp_path / "seq.log"
+    labels = "ABCDEFGHIJK"
+    results = [tasks.in_sequence.enqueue(str(log), x, fail=x in "CG") for x in labels[:8]]
+    results += [
+        tasks.in_sequence.using(run_after=timedelta(seconds=1)).enqueue(str(log), x)
+        for x in labels[8:]
+    ]
+    config = {"WORKERS": [{"queues": ["*"], "threads": 3, "processes": 2}]}
+    runjobs(config=config)
+    wait_for(lambda: finished(*[r.id for r in results]), timeout=60, what="all 11 jobs")
+    entries = lines(log)
+    assert max_overlap(entries) == 1
+    assert [e.split()[1] for e in entries if e.startswith("start")] == list(labels)
+    assert [status(r.id) for r in results].count(TaskResultStatus.FAILED) == 2
+
+
+def test_to_three_never_runs_more_than_three_and_all_drain(runjobs, tmp_path):
+    log = tmp_path / "trio.log"
+    results = [tasks.three_at_a_time.enqueue(str(log), str(i), 0.3) for i in range(10)]
+    config = {"WORKERS": [{"queues": ["*"], "threads": 5, "processes": 2}]}
+    runjobs(config=config)
+    wait_for(lambda: finished(*[r.id for r in results]), timeout=60, what="10 limited jobs")
+    assert max_overlap(lines(log)) == 3
+    assert all(status(r.id) == TaskResultStatus.SUCCESSFUL for r in results)

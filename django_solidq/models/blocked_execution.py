@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 
@@ -12,6 +14,48 @@ from .job import Job
 class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
     def expired(self) -> BlockedExecutionQuerySet:
         return self.filter(expires_at__lte=timezone.now())
+
+    def block(self, job: Job, duration: timedelta) -> BlockedExecution:
+        assert job.concurrency_key
+        return self.create(
+            job=job,
+            queue_name=job.queue_name,
+            priority=job.priority,
+            concurrency_key=job.concurrency_key,
+            expires_at=timezone.now() + duration,
+        )
+
+    def release_one(self, key: str) -> bool:
+        """Move the most urgent blocked job of ``key`` to ready if a permit is free."""
+        from django_solidq.concurrency import limit_of
+        from django_solidq.runtime.notifier import notify_ready
+
+        from .ready_execution import ReadyExecution
+        from .semaphore import Semaphore
+
+        with queue_atomic():
+            blocked = (
+                self.filter(concurrency_key=key)
+                .order_by("-priority", "id")
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if blocked is None:
+                return False
+            job = Job.objects.get(id=blocked.job_id)
+            limit = limit_of(job.task_path)
+            if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
+                return False
+            self.filter(id=blocked.id)._raw_delete(self.db)
+            ReadyExecution.objects.create(job=job, queue_name=job.queue_name, priority=job.priority)
+            notify_ready(self.db)
+        return True
+
+    def unblock_expired(self) -> int:
+        """Concurrency maintenance: retry keys whose blocked jobs waited past their expiry
+        (their permit holder may be gone without releasing). Returns jobs released."""
+        keys = set(self.expired().values_list("concurrency_key", flat=True).distinct())
+        return sum(self.release_one(key) for key in keys)
 
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded). A blocked job holds

@@ -33,7 +33,7 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
                 claim = self._locked(claim_id)
                 if claim is not None:
                     claim.delete()
-                    claim.job.enter(None)
+                    claim.job.enter(None, holding_permit=True)  # it keeps its permit
                     released += 1
         return released
 
@@ -151,6 +151,7 @@ class ClaimedExecution(models.Model):
                 return False
             job.record_attempt(worker_id, self.created_at)
             job.record_error(error)
+            job.release_permit()
             _conclude(job, retry_at, discard)
         return True
 
@@ -162,6 +163,7 @@ class ClaimedExecution(models.Model):
         self.delete()
         job.record_attempt(worker, self.created_at)
         job.record_error(error_entry(error_class, message, worker_id=worker))
+        job.release_permit()
         retry_at, discard = policy(job, error_class(message))
         _conclude(job, retry_at, discard)
 

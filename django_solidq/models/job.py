@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
 
+from django_solidq.concurrency import limit_of
 from django_solidq.conf import get_config, queue_database
 from django_solidq.runtime.notifier import notify_ready
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 class JobQuerySet(QueueQuerySet["Job"]):
     def enqueue(self, job: Job) -> Job:
         """Store a built job: ready if due, scheduled if ``scheduled_at`` is in the future."""
-        if vendor() == "postgresql":
+        if vendor() == "postgresql" and not job.concurrency_key:
             postgres.enqueue(job, self.db, job.is_due(), get_config().listen_notify)
             job._state.adding = False
             job._state.db = self.db
@@ -45,12 +46,16 @@ class JobQuerySet(QueueQuerySet["Job"]):
         from .scheduled_execution import ScheduledExecution
 
         now = timezone.now()
+        plain = [j for j in jobs if not j.concurrency_key]
         with queue_atomic():
             self.bulk_create(jobs, batch_size=BULK_BATCH)
+            for job in jobs:
+                if job.concurrency_key:  # one at a time: each needs its permit
+                    job.enter(job.scheduled_at)
             ReadyExecution.objects.bulk_create(
                 [
                     ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
-                    for j in jobs
+                    for j in plain
                     if j.is_due(now)
                 ],
                 batch_size=BULK_BATCH,
@@ -63,7 +68,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
                         priority=j.priority,
                         scheduled_at=j.scheduled_at,
                     )
-                    for j in jobs
+                    for j in plain
                     if j.scheduled_at is not None and not j.is_due(now)
                 ],
                 batch_size=BULK_BATCH,
@@ -211,19 +216,57 @@ class Job(models.Model):
     def save_outcome(self, *fields: str) -> None:
         self.save(using=queue_database(), update_fields=[*self.OUTCOME_FIELDS, *fields])
 
-    def enter(self, run_at: datetime | None) -> None:
-        """Place the job where it can run: ready if due (or ``run_at`` is None), else scheduled."""
+    def enter(self, run_at: datetime | None, holding_permit: bool = False) -> str:
+        """Place the job where it can run; returns where it went.
+
+        Scheduled if ``run_at`` is in the future. Otherwise ready — unless the task limits
+        concurrency and no permit is free (and the job holds none): then blocked, or discarded
+        with ``on_conflict="discard"``. Call inside a queue transaction.
+        """
+        from .blocked_execution import BlockedExecution
         from .ready_execution import ReadyExecution
         from .scheduled_execution import ScheduledExecution
+        from .semaphore import Semaphore
 
-        if run_at is None or run_at <= timezone.now():  # due: ready now
-            ReadyExecution.objects.create(
-                job=self, queue_name=self.queue_name, priority=self.priority
+        if run_at is not None and run_at > timezone.now():
+            ScheduledExecution.objects.create(
+                job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
             )
+            return "scheduled"
+        limit = None if holding_permit or not self.concurrency_key else limit_of(self.task_path)
+        if limit is not None and self.concurrency_key:
+            if not Semaphore.objects.wait(self.concurrency_key, limit.to, limit.lasts):
+                if limit.on_conflict == "discard":
+                    self.discard_for_concurrency()
+                    return "discarded"
+                BlockedExecution.objects.block(self, limit.lasts)
+                return "blocked"
+        ReadyExecution.objects.create(job=self, queue_name=self.queue_name, priority=self.priority)
+        return "ready"
+
+    def discard_for_concurrency(self) -> None:
+        from django_solidq.errors import error_entry
+        from django_solidq.exceptions import ConcurrencyLimitReached
+
+        message = f"another job holds the concurrency key {self.concurrency_key!r}"
+        self.record_error(error_entry(ConcurrencyLimitReached, message, worker_id=""))
+        self.finished_at = self.discarded_at = timezone.now()
+        self.save(using=queue_database(), update_fields=["errors", "finished_at", "discarded_at"])
+
+    def release_permit(self) -> None:
+        """This job stopped running: give back its permit and let the next blocked job of its
+        key take it. Call inside the transaction that ends the attempt."""
+        from .blocked_execution import BlockedExecution
+        from .semaphore import Semaphore
+
+        if not self.concurrency_key:
             return
-        ScheduledExecution.objects.create(
-            job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
+        limit = limit_of(self.task_path)
+        duration = (
+            limit.lasts if limit else timedelta(seconds=get_config().default_concurrency_duration)
         )
+        Semaphore.objects.signal(self.concurrency_key, duration)
+        BlockedExecution.objects.release_one(self.concurrency_key)
 
     def fail_for_good(self) -> None:
         from .failed_execution import FailedExecution

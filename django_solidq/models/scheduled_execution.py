@@ -29,12 +29,22 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
             if not rows:
                 return 0
             self.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+            limited = set(
+                Job.objects.filter(id__in=[row[1] for row in rows])
+                .exclude(concurrency_key=None)
+                .values_list("id", flat=True)
+            )
             ReadyExecution.objects.bulk_create(
                 [
                     ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
                     for _, job_id, queue_name, priority in rows
+                    if job_id not in limited
                 ]
             )
+            jobs = Job.objects.in_bulk(limited)
+            for _, job_id, _, _ in rows:  # in due order, so blocked jobs keep it
+                if job_id in limited:
+                    jobs[job_id].enter(None)  # takes a permit, or blocks
             notify_ready(self.db)
         return len(rows)
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db import models
+from datetime import timedelta
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .base import QueueQuerySet
@@ -11,6 +14,32 @@ from .base import QueueQuerySet
 class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
     def expired(self) -> SemaphoreQuerySet:
         return self.filter(expires_at__lte=timezone.now())
+
+    def wait(self, key: str, limit: int, duration: timedelta) -> bool:
+        """Take a permit for ``key``; False if none is free. Call inside a transaction: the
+        semaphore row stays locked until it commits, so a release cannot slip between this
+        check and the caller blocking its job (no lost wake-ups)."""
+        expires_at = timezone.now() + duration
+        semaphore = self.select_for_update().filter(key=key).first()
+        if semaphore is None:
+            try:
+                with transaction.atomic(using=self.db):
+                    self.create(key=key, value=limit - 1, limit=limit, expires_at=expires_at)
+                return True
+            except IntegrityError:  # created meanwhile by another enqueue
+                semaphore = self.select_for_update().get(key=key)
+        if semaphore.value <= 0:
+            return False
+        self.filter(id=semaphore.id).update(value=F("value") - 1, expires_at=expires_at)
+        return True
+
+    def signal(self, key: str, duration: timedelta) -> bool:
+        """Give back a permit of ``key`` (never above its limit)."""
+        return bool(
+            self.filter(key=key, value__lt=F("limit")).update(
+                value=F("value") + 1, expires_at=timezone.now() + duration
+            )
+        )
 
 
 SemaphoreManager = models.Manager.from_queryset(SemaphoreQuerySet)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import close_old_connections
 
 from django_solidq.conf import DispatcherConfig
-from django_solidq.models import ScheduledExecution
+from django_solidq.models import BlockedExecution, ScheduledExecution, Semaphore
 from django_solidq.runtime import hooks
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.process import Registered
@@ -31,9 +32,22 @@ class Dispatcher(Registered):
 
     def run(self) -> None:
         """A full batch means more may be due: go again without sleeping."""
+        next_maintenance = time.monotonic()
         while not self.stopping.is_set():
+            if time.monotonic() >= next_maintenance:
+                self._maintain_concurrency()
+                next_maintenance = time.monotonic() + self.config.concurrency_maintenance_interval
             if self._dispatch() < self.config.batch_size:
                 self.stopping.wait(self.config.polling_interval)
+
+    def _maintain_concurrency(self) -> None:
+        """Free expired permits, then release blocked jobs that waited past their expiry."""
+        try:
+            Semaphore.objects.expired().delete()
+            BlockedExecution.objects.unblock_expired()
+        except Exception as exc:
+            hooks.thread_error(exc, "concurrency maintenance")
+            close_old_connections()
 
     def _dispatch(self) -> int:
         try:

@@ -92,6 +92,9 @@ def record_successes(successes: list[Success], worker_id: str) -> list[TaskResul
         "recording finished jobs",
     )
     done = {job.pk for job in finished or []}
+    for job in finished or []:
+        if job.concurrency_key:
+            retrying(job.release_permit, "releasing a concurrency permit")
     results = []
     for success in successes:
         if success.job.pk not in done:

@@ -238,3 +238,41 @@ def hooked(x: int) -> int:
 @task(before=[raising_hook])
 def hooked_badly() -> None:
     CALLS.append("never")
+
+
+from django_solidq import limits_concurrency  # noqa: E402
+
+
+@task(concurrency=limits_concurrency(key=lambda path, label, **kw: "sequence", to=1))
+def in_sequence(path: str, label: str, fail: bool = False, sleep: float = 0.05) -> str:
+    with open(path, "a") as log:
+        log.write(f"start {label}\n")
+    time.sleep(sleep)
+    with open(path, "a") as log:
+        log.write(f"end {label}\n")
+    if fail:
+        raise Boom(label)
+    return label
+
+
+@task(concurrency=limits_concurrency(key="trio", to=3))
+def three_at_a_time(path: str, label: str, sleep: float = 0.3) -> str:
+    return record.call(path, label, sleep)
+
+
+@task(concurrency=limits_concurrency(key=lambda account, **kw: account, on_conflict="discard"))
+def once_per_account(account: str) -> str:
+    return account
+
+
+@task(
+    concurrency=limits_concurrency(key=lambda n, **kw: "flaky-seq"),
+    retry_on=[retry_on(Flaky, wait=0, attempts=2)],
+)
+def limited_flaky(n: int) -> int:
+    raise Flaky(str(n))
+
+
+@task(concurrency=limits_concurrency(key=lambda user, **kw: user, group="accounts"))
+def per_user(user: int) -> int:
+    return user
