@@ -19,6 +19,8 @@ _EXPORTS = {
     "SolidQueueBackend": "django_solidq.backend",
     "enqueue_all": "django_solidq.backend",
     "limits_concurrency": "django_solidq.concurrency",
+    "unique": "django_solidq.concurrency",
+    "DuplicateJob": "django_solidq.exceptions",
     "ConcurrencyLimitReached": "django_solidq.exceptions",
     "pk_of": "django_solidq.arguments",
     "enqueue_on_commit": "django_solidq.backend",

@@ -13,11 +13,13 @@ from django.tasks import Task, TaskResult, TaskResultStatus, task_backends
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
+from django.utils import timezone
 
 from . import signals
 from .arguments import normalize_arguments
 from .conf import queue_database
-from .exceptions import ConcurrencyLimitReached
+from .errors import error_entry
+from .exceptions import ConcurrencyLimitReached, DuplicateJob
 from .models import Job, Process
 from .results import to_result
 from .tasks import SolidTask, TaskCall
@@ -45,18 +47,22 @@ class SolidQueueBackend(BaseTaskBackend):
         limit = getattr(task, "concurrency", None)
         if limit is not None:
             job.concurrency_key = limit.key_for(task.module_path, args, kwargs)
+        rule = getattr(task, "unique", None)
+        if rule is not None:
+            job.unique_key = rule.key_for(task.module_path, args, kwargs)
         return job, task
 
     def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
         job, task = self.prepare(task, args, kwargs)
-        Job.objects.enqueue(job)
-        return self._enqueued(job, task)
+        return self._enqueued(job, task, Job.objects.enqueue(job))
 
     def enqueue_all(self, calls: Sequence[TaskCall]) -> list[TaskResult]:
         """Enqueue many tasks of this backend in a few round trips."""
         prepared = [self.prepare(task, args, kwargs) for task, args, kwargs in calls]
-        Job.objects.enqueue_all([job for job, _ in prepared])
-        return [self._enqueued(job, task) for job, task in prepared]
+        stored = Job.objects.enqueue_all([job for job, _ in prepared])
+        return [
+            self._enqueued(job, task, s) for (job, task), s in zip(prepared, stored, strict=True)
+        ]
 
     def enqueue_on_commit(
         self, task: Task, args: Sequence[Any], kwargs: dict[str, Any], using: str
@@ -72,7 +78,9 @@ class SolidQueueBackend(BaseTaskBackend):
         transaction.on_commit(store, using=using)
         return to_result(job, task, status=TaskResultStatus.READY)
 
-    def _enqueued(self, job: Job, task: Task) -> TaskResult:
+    def _enqueued(self, job: Job, task: Task, stored: Job | None = None) -> TaskResult:
+        if stored is not None and stored.pk != job.pk:
+            return self._duplicate(job, task, stored)
         if job.discarded_at is not None:  # limits_concurrency(on_conflict="discard")
             result = to_result(job, task, status=TaskResultStatus.FAILED)
             signals.task_discarded.send(
@@ -82,6 +90,21 @@ class SolidQueueBackend(BaseTaskBackend):
         result = to_result(job, task, status=TaskResultStatus.READY)
         task_enqueued.send(type(self), task_result=result)
         return result
+
+    def _duplicate(self, job: Job, task: Task, existing: Job) -> TaskResult:
+        """A unique job's enqueue met a live job with its key: return that one, or store the
+        new one as discarded (``on_duplicate="drop"``) so the drop is visible."""
+        rule = getattr(task, "unique", None)
+        if rule is not None and rule.on_duplicate == "drop":
+            job.finished_at = job.discarded_at = timezone.now()
+            job.record_error(
+                error_entry(DuplicateJob, f"job {existing.pk} has the same unique key", "")
+            )
+            job.save(using=queue_database(), force_insert=True)
+            result = to_result(job, task, status=TaskResultStatus.FAILED)
+            signals.task_discarded.send(type(self), task_result=result, exception=DuplicateJob())
+            return result
+        return self.get_result(str(existing.pk))
 
     def get_result(self, result_id: str) -> TaskResult:
         try:

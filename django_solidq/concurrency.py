@@ -60,6 +60,45 @@ def limits_concurrency(
     return ConcurrencyLimit(key, to, duration, group, on_conflict)
 
 
+@dataclass(frozen=True)
+class UniqueJobs:
+    key: str | Callable[..., Any]
+    on_duplicate: Literal["return", "drop"] = "return"
+    duration: timedelta = timedelta(days=1)
+    group: str | None = None
+
+    def key_for(self, task_path: str, args: Any, kwargs: Any) -> str:
+        return ConcurrencyLimit(self.key, group=self.group).key_for(task_path, args, kwargs)
+
+
+def unique(
+    key: str | Callable[..., Any],
+    on_duplicate: Literal["return", "drop"] = "return",
+    duration: timedelta | float = timedelta(days=1),
+    group: str | None = None,
+) -> UniqueJobs:
+    """At most one live job per key: while one is ready, scheduled, blocked, running or
+    retrying, enqueueing another returns it (``on_duplicate="return"``) or drops the new one
+    as discarded (``"drop"``). ``duration`` bounds how long a key stays taken if its job's end
+    is never recorded (its worker's host vanished and nothing recovered it)."""
+    if on_duplicate not in ("return", "drop"):
+        raise ValueError(f"on_duplicate must be 'return' or 'drop', got {on_duplicate!r}")
+    if isinstance(duration, int | float):
+        duration = timedelta(seconds=duration)
+    return UniqueJobs(key, on_duplicate, duration, group)
+
+
+def unique_of(task_path: str) -> UniqueJobs | None:
+    """The ``unique`` rule declared on a task, by its path."""
+    from django.utils.module_loading import import_string
+
+    try:
+        rule = getattr(import_string(task_path), "unique", None)
+    except ImportError:
+        return None
+    return rule if isinstance(rule, UniqueJobs) else None
+
+
 def limit_of(task_path: str) -> ConcurrencyLimit | None:
     """The concurrency limit declared on a task, by its path (None if none or unimportable)."""
     from django.utils.module_loading import import_string

@@ -35,6 +35,10 @@ class ConcurrencyLimitReached(SolidQueueError):
     """Recorded on a job dropped at enqueue by ``limits_concurrency(on_conflict="discard")``."""
 
 
+class DuplicateJob(SolidQueueError):
+    """Recorded on a unique job dropped at enqueue because a live job has its key."""
+
+
 class ArgumentNotSerializable(SolidQueueError, TypeError):
     """An argument given to ``enqueue`` cannot be stored as JSON."""
 

@@ -12,7 +12,7 @@ from django.tasks import Task, TaskResult
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 
-from .concurrency import ConcurrencyLimit
+from .concurrency import ConcurrencyLimit, UniqueJobs
 from .retries import DiscardRule, RetryRule, as_discard_rules
 
 
@@ -36,6 +36,7 @@ class SolidTask(Task):
       enqueue (Active Job's ``queue_as do … end``); ``using(queue_name=…)`` overrides it;
     * ``concurrency=limits_concurrency(key=..., to=1, ...)`` — at most ``to`` jobs per key run at
       once (see ``django_solidq.concurrency``);
+    * ``unique=unique(key=...)`` — at most one live job per key (duplicates return it);
     * ``timeout`` — seconds (or a timedelta) an attempt may run before ``JobTimeout`` is raised
       in it; default ``SOLIDQ['DEFAULT_TIMEOUT']`` (none);
     * ``before`` / ``after`` / ``around`` — lists of hooks run around each attempt (see
@@ -49,6 +50,7 @@ class SolidTask(Task):
     max_lost_attempts: int | None = None
     queue_as: Callable[..., str] | None = None
     concurrency: ConcurrencyLimit | None = None
+    unique: UniqueJobs | None = None
     timeout: float | timedelta | None = None
     before: Sequence[Callable[[TaskResult], Any]] = ()
     after: Sequence[Callable[[TaskResult, Any], Any]] = ()

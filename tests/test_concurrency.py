@@ -146,3 +146,48 @@ def test_bulk_enqueue_respects_limits(tmp_path):
     log = str(tmp_path / "log")
     results = enqueue_all([tasks.three_at_a_time.bind(log, str(i)) for i in range(5)])
     assert sorted(where(r) for r in results) == ["blocked"] * 2 + ["ready"] * 3
+
+
+class TestUniqueJobs:
+    def test_a_duplicate_returns_the_live_job(self):
+        first = tasks.build_report.enqueue("daily")
+        again = tasks.build_report.enqueue("daily")
+        other = tasks.build_report.enqueue("weekly")
+        assert again.id == first.id
+        assert other.id != first.id
+        assert Job.objects.count() == 2
+
+    def test_a_scheduled_job_counts_as_live(self):
+        later = tasks.build_report.using(run_after=timedelta(hours=1)).enqueue("daily")
+        assert tasks.build_report.enqueue("daily").id == later.id
+
+    def test_once_the_job_ended_the_key_is_free_again(self):
+        first = tasks.build_report.enqueue("daily")
+        perform_enqueued_jobs()
+        second = tasks.build_report.enqueue("daily")
+        assert second.id != first.id
+        assert where(second) == "ready"
+
+    def test_a_failed_job_frees_its_key(self):
+        from django_solidq.models import FailedExecution
+
+        first = tasks.build_report.enqueue("daily")
+        Job.objects.filter(id=first.id).update(task_path="tests.app.tasks.gone")
+        perform_enqueued_jobs()
+        assert FailedExecution.objects.filter(job_id=first.id).exists()
+        assert tasks.build_report.enqueue("daily").id != first.id
+
+    def test_drop_stores_the_duplicate_as_discarded(self):
+        kept = tasks.build_report_once.enqueue("daily")
+        dropped = tasks.build_report_once.enqueue("daily")
+        assert dropped.id != kept.id
+        assert dropped.status == TaskResultStatus.FAILED
+        assert dropped.errors[0].exception_class_path == "django_solidq.exceptions.DuplicateJob"
+        assert Job.objects.get(id=dropped.id).discarded_at is not None
+
+    def test_bulk_enqueue_returns_duplicates_too(self):
+        from django_solidq import enqueue_all
+
+        results = enqueue_all([tasks.build_report.bind(r) for r in ["a", "b", "a"]])
+        assert results[0].id == results[2].id
+        assert Job.objects.count() == 2

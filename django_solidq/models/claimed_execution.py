@@ -176,5 +176,7 @@ def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
     job.save_outcome(*fields)
     if retry_at is not None:
         job.enter(retry_at)
-    elif not discard:
+        return
+    if not discard:
         job.fail_for_good()
+    job.release_unique_lock()

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
 
-from django_solidq.concurrency import limit_of
+from django_solidq.concurrency import limit_of, unique_of
 from django_solidq.conf import get_config, queue_database
 from django_solidq.runtime.notifier import notify_ready
 
@@ -27,18 +27,30 @@ if TYPE_CHECKING:
 
 class JobQuerySet(QueueQuerySet["Job"]):
     def enqueue(self, job: Job) -> Job:
-        """Store a built job: ready if due, scheduled if ``scheduled_at`` is in the future."""
-        if vendor() == "postgresql" and not job.concurrency_key:
+        """Store a built job: ready if due, scheduled if ``scheduled_at`` is in the future.
+
+        Returns the job — or, for a unique job that has a live duplicate, that duplicate
+        (nothing is stored then)."""
+        if vendor() == "postgresql" and not job.limited:
             postgres.enqueue(job, self.db, job.is_due(), get_config().listen_notify)
             job._state.adding = False
             job._state.db = self.db
             return job
         with queue_atomic():
+            if job.unique_key and not job.take_unique_lock():
+                duplicate = self.live().filter(unique_key=job.unique_key).first()
+                if duplicate is not None:
+                    return duplicate
+                # The lock outlived its job (ended without releasing it): take the key over.
             job.save(using=self.db, force_insert=True)
             job.enter(job.scheduled_at)
             if job.is_due():
                 notify_ready(self.db)
         return job
+
+    def live(self) -> JobQuerySet:
+        """Jobs that have not ended: ready, scheduled, blocked, running or retrying."""
+        return self.filter(finished_at=None, failedexecution=None)
 
     def enqueue_all(self, jobs: Sequence[Job]) -> Sequence[Job]:
         """Store many built jobs in a few statements (one transaction, 1,000 rows a batch)."""
@@ -46,12 +58,11 @@ class JobQuerySet(QueueQuerySet["Job"]):
         from .scheduled_execution import ScheduledExecution
 
         now = timezone.now()
-        plain = [j for j in jobs if not j.concurrency_key]
+        plain = [j for j in jobs if not j.limited]
         with queue_atomic():
-            self.bulk_create(jobs, batch_size=BULK_BATCH)
-            for job in jobs:
-                if job.concurrency_key:  # one at a time: each needs its permit
-                    job.enter(job.scheduled_at)
+            self.bulk_create(plain, batch_size=BULK_BATCH)
+            # One at a time: each needs its permit or unique lock.
+            stored = {j.pk: self.enqueue(j) for j in jobs if j.limited}
             ReadyExecution.objects.bulk_create(
                 [
                     ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
@@ -75,7 +86,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
             )
             if any(j.is_due(now) for j in jobs):
                 notify_ready(self.db)
-        return jobs
+        return [stored.get(j.pk, j) for j in jobs]
 
     def build(
         self, task: Task, args: list[Any], kwargs: dict[str, Any], job_id: uuid.UUID | None = None
@@ -141,6 +152,8 @@ class Job(models.Model):
     kwargs = models.JSONField(default=dict)
     # NULL: not concurrency-limited (a real key may be any string, even empty).
     concurrency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    # NULL: not unique. Else at most one live (not ended) job per key: see tasks' ``unique``.
+    unique_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     scheduled_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -172,6 +185,7 @@ class Job(models.Model):
             models.Index(fields=["task_path", "finished_at"], name="solidq_job_task_finished"),
             models.Index(fields=["enqueued_at"], name="solidq_job_enqueued"),
             models.Index(fields=["concurrency_key"], name="solidq_job_concurrency_key"),
+            models.Index(fields=["unique_key", "finished_at"], name="solidq_job_unique_key"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -244,6 +258,33 @@ class Job(models.Model):
         ReadyExecution.objects.create(job=self, queue_name=self.queue_name, priority=self.priority)
         return "ready"
 
+    @property
+    def limited(self) -> bool:
+        """Has a concurrency key or a unique key: enqueued one by one, under locks."""
+        return bool(self.concurrency_key or self.unique_key)
+
+    def take_unique_lock(self) -> bool:
+        """Hold this job's unique key until it ends; False if a live job holds it."""
+        from .semaphore import Semaphore
+
+        assert self.unique_key
+        rule = unique_of(self.task_path)
+        lasts = rule.duration if rule else timedelta(days=1)
+        return Semaphore.objects.wait(f"unique:{self.unique_key}", 1, lasts)
+
+    def release_unique_lock(self) -> None:
+        """The job ended: a new job with its unique key may be enqueued."""
+        from .semaphore import Semaphore
+
+        if self.unique_key:
+            Semaphore.objects.signal(f"unique:{self.unique_key}", timedelta(days=1))
+
+    def release_locks(self) -> None:
+        """After a successful end: its concurrency permit and its unique key, in one transaction."""
+        with queue_atomic():
+            self.release_permit()
+            self.release_unique_lock()
+
     def discard_for_concurrency(self) -> None:
         from django_solidq.errors import error_entry
         from django_solidq.exceptions import ConcurrencyLimitReached
@@ -252,6 +293,7 @@ class Job(models.Model):
         self.record_error(error_entry(ConcurrencyLimitReached, message, worker_id=""))
         self.finished_at = self.discarded_at = timezone.now()
         self.save(using=queue_database(), update_fields=["errors", "finished_at", "discarded_at"])
+        self.release_unique_lock()
 
     def release_permit(self) -> None:
         """This job stopped running: give back its permit and let the next blocked job of its

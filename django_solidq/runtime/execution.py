@@ -93,8 +93,8 @@ def record_successes(successes: list[Success], worker_id: str) -> list[TaskResul
     )
     done = {job.pk for job in finished or []}
     for job in finished or []:
-        if job.concurrency_key:
-            retrying(job.release_permit, "releasing a concurrency permit")
+        if job.limited:
+            retrying(job.release_locks, "releasing a concurrency permit or unique key")
     results = []
     for success in successes:
         if success.job.pk not in done:

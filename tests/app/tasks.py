@@ -276,3 +276,16 @@ def limited_flaky(n: int) -> int:
 @task(concurrency=limits_concurrency(key=lambda user, **kw: user, group="accounts"))
 def per_user(user: int) -> int:
     return user
+
+
+from django_solidq import unique  # noqa: E402
+
+
+@task(unique=unique(key=lambda report, **kw: report))
+def build_report(report: str) -> str:
+    return report
+
+
+@task(unique=unique(key=lambda report, **kw: report, on_duplicate="drop"))
+def build_report_once(report: str) -> str:
+    return report
