@@ -371,3 +371,38 @@ def test_to_three_never_runs_more_than_three_and_all_drain(runjobs, tmp_path):
     wait_for(lambda: finished(*[r.id for r in results]), timeout=60, what="10 limited jobs")
     assert max_overlap(lines(log)) == 3
     assert all(status(r.id) == TaskResultStatus.SUCCESSFUL for r in results)
+
+
+def test_term_one_worker_its_job_finishes_and_a_replacement_takes_new_jobs(runjobs, tmp_path):
+    marker = tmp_path / "marker"
+    running = tasks.sleep_then_mark.enqueue(str(marker), 1.0)
+    supervisor = runjobs(config={"SHUTDOWN_TIMEOUT": 5})
+    wait_for(marker.exists, what="the job to start")
+    worker = workers()[0]
+    os.kill(worker.pid, signal.SIGTERM)
+    wait_for(lambda: finished(running.id), what="the in-flight job")
+    assert status(running.id) == TaskResultStatus.SUCCESSFUL
+    wait_for(lambda: [w for w in workers() if w.name != worker.name], what="a replacement")
+    assert not Process.objects.filter(name=worker.name).exists()
+    later = tasks.add.enqueue(5, 5)
+    wait_for(lambda: finished(later.id), what="the replacement to work")
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(10) == 0
+
+
+def test_mixed_passing_and_raising_jobs_on_two_queues_exactly_the_raising_ones_fail(runjobs):
+    good = [tasks.add.using(queue_name=q).enqueue(1, 1) for q in ("default", "other") * 3]
+    bad = [tasks.fail.using(queue_name=q).enqueue("x") for q in ("default", "other") * 2]
+    runjobs()
+    wait_for(lambda: finished(*[r.id for r in good + bad]), timeout=30, what="all jobs")
+    assert {status(r.id) for r in good} == {TaskResultStatus.SUCCESSFUL}
+    assert {status(r.id) for r in bad} == {TaskResultStatus.FAILED}
+
+
+def test_a_rule_matching_process_exit_error_decides_for_lost_attempts(runjobs, tmp_path):
+    counter = tmp_path / "n"
+    doomed = tasks.exit_worker_with_rule.enqueue(str(counter))
+    runjobs(config={"MAX_LOST_ATTEMPTS": 5, **ONE_THREAD})
+    wait_for(lambda: finished(doomed.id), timeout=40, what="the rule to give up")
+    assert counter.read_text() == "2"  # the rule's 2 attempts, not the cap's 5
+    assert status(doomed.id) == TaskResultStatus.FAILED

@@ -289,3 +289,13 @@ def build_report(report: str) -> str:
 @task(unique=unique(key=lambda report, **kw: report, on_duplicate="drop"))
 def build_report_once(report: str) -> str:
     return report
+
+
+from django_solidq import ProcessExitError  # noqa: E402
+
+
+@task(retry_on=[retry_on(ProcessExitError, wait=0, attempts=2)])
+def exit_worker_with_rule(path: str) -> None:
+    marker = Path(path)
+    marker.write_text(str(int(marker.read_text()) + 1 if marker.exists() else 1))
+    os._exit(1)
