@@ -1,0 +1,1 @@
+"""Benchmarks of django_solidq against django-tasks-db (see benchmarks/README.md)."""
