@@ -19,3 +19,16 @@ def check_settings(
         checks.Error(problem.msg, hint=problem.hint or None, id=problem.id)
         for problem in validate(raw_setting())
     ]
+
+
+@checks.register()
+def check_recurring_tasks(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """The static recurring tasks: schedules, tasks, commands, arguments (E013-E019)."""
+    from .recurring import check_recurring
+
+    return [
+        checks.Error(problem.msg, hint=problem.hint or None, id=problem.id)
+        for problem in check_recurring()
+    ]

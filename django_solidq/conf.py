@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "PRESERVE_FINISHED_JOBS": True,
     "BATCH_FINISHES": True,
     "CLEAR_FINISHED_JOBS_AFTER": 86400.0,
+    "CLEAR_FINISHED_JOBS": True,
     "SILENCE_POLLING": True,
     "LISTEN_NOTIFY": True,
     "ON_THREAD_ERROR": None,
@@ -56,7 +57,13 @@ POSITIVE_NUMBERS = (
     "DEFAULT_CONCURRENCY_DURATION",
     "CLEAR_FINISHED_JOBS_AFTER",
 )
-BOOLEANS = ("PRESERVE_FINISHED_JOBS", "BATCH_FINISHES", "SILENCE_POLLING", "LISTEN_NOTIFY")
+BOOLEANS = (
+    "PRESERVE_FINISHED_JOBS",
+    "BATCH_FINISHES",
+    "SILENCE_POLLING",
+    "LISTEN_NOTIFY",
+    "CLEAR_FINISHED_JOBS",
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ class Config:
     preserve_finished_jobs: bool = True
     batch_finishes: bool = True
     clear_finished_jobs_after: float = 86400.0
+    clear_finished_jobs: bool = True
     silence_polling: bool = True
     listen_notify: bool = True
     on_thread_error: str | None = None
@@ -328,6 +336,7 @@ def _build(raw: dict[str, Any]) -> Config:
         preserve_finished_jobs=merged["PRESERVE_FINISHED_JOBS"],
         batch_finishes=merged["BATCH_FINISHES"],
         clear_finished_jobs_after=float(_seconds(merged["CLEAR_FINISHED_JOBS_AFTER"])),
+        clear_finished_jobs=merged["CLEAR_FINISHED_JOBS"],
         silence_polling=merged["SILENCE_POLLING"],
         listen_notify=merged["LISTEN_NOTIFY"],
         on_thread_error=merged["ON_THREAD_ERROR"],

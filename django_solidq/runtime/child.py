@@ -19,6 +19,9 @@ def child_main(
     import django
 
     django.setup()
+    from django_solidq.runtime.process import keep_connections
+
+    keep_connections()
     actor = build_actor(kind, config, supervisor_id, name)
     signal.signal(signal.SIGTERM, lambda *_: actor.stop())
     signal.signal(signal.SIGINT, lambda *_: actor.stop())
@@ -45,6 +48,10 @@ def build_actor(
         return Worker(WorkerConfig(**config), supervisor_id=supervisor_id, name=name)
     if kind == "dispatcher":
         return Dispatcher(DispatcherConfig(**config), supervisor_id=supervisor_id, name=name)
+    if kind == "scheduler":
+        from django_solidq.runtime.scheduler import Scheduler, SchedulerConfig
+
+        return Scheduler(SchedulerConfig(**config), supervisor_id=supervisor_id, name=name)
     raise ValueError(f"Unknown process kind {kind!r}")
 
 

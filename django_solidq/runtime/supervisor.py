@@ -25,7 +25,7 @@ from django_solidq.models import ClaimedExecution, Process
 from django_solidq.runtime import hooks
 from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
 from django_solidq.runtime.policy import after_lost_attempt
-from django_solidq.runtime.process import Registered
+from django_solidq.runtime.process import Registered, keep_connections
 
 logger = logging.getLogger("django_solidq.supervisor")
 RESTART_BACKOFF = 1.0  # a child that died within this many seconds of its start waits this long
@@ -66,6 +66,10 @@ class Supervisor(Registered):
                     f"worker ({c.threads} threads, queues {','.join(c.queues)}, "
                     f"polling {c.polling_interval}s)"
                 )
+            elif slot.kind == "scheduler":
+                from django_solidq.runtime.scheduler import describe
+
+                parts.append(describe(c))
             else:
                 parts.append(f"dispatcher (batch {c.batch_size}, polling {c.polling_interval}s)")
         connection = connections[queue_database()]
@@ -208,6 +212,7 @@ class Supervisor(Registered):
         import threading
 
         self.install_signal_handlers()
+        keep_connections()
         logger.info(self.describe().replace("processes", "threads", 1))
         self.boot()
         actors = [

@@ -6,9 +6,12 @@ import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from django_solidq.conf import get_config, raw_setting, validate
+from django_solidq.recurring import check_recurring, static_entries
 from django_solidq.runtime.pidfile import Pidfile, PidfileTaken
+from django_solidq.runtime.scheduler import SchedulerConfig
 from django_solidq.runtime.supervisor import Slot, Supervisor
 
 
@@ -38,12 +41,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         problems = validate(raw_setting())
+        if not problems:  # (call_command skips the system checks: check recurring tasks here)
+            problems = check_recurring()
         if problems:
             lines = "\n".join(f"{p.id}: {p.msg} {p.hint}".rstrip() for p in problems)
             raise CommandError(f"Invalid SOLIDQ setting:\n{lines}")
-        slots = plan(options["only_workers"], options["only_dispatchers"])
+        slots = plan(
+            options["only_workers"], options["only_dispatchers"], options["skip_recurring"]
+        )
         if not slots:
-            raise CommandError("Nothing to run: SOLIDQ configures no workers or dispatchers.")
+            raise CommandError(
+                "Nothing to run: SOLIDQ configures no workers, dispatchers or recurring tasks."
+            )
         supervisor = Supervisor(slots)
         if options["check"]:
             self.stdout.write(f"Configuration OK. {supervisor.describe()}")
@@ -59,7 +68,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
 
-def plan(only_workers: bool, only_dispatchers: bool) -> list[Slot]:
+def plan(only_workers: bool, only_dispatchers: bool, skip_recurring: bool = False) -> list[Slot]:
+    """The processes to run. As in Solid Queue, ``--only-dispatchers`` keeps the scheduler and
+    ``--only-workers`` drops it; it runs only when there are recurring tasks."""
     config = get_config()
     slots: list[Slot] = []
     if not only_dispatchers:
@@ -67,7 +78,20 @@ def plan(only_workers: bool, only_dispatchers: bool) -> list[Slot]:
             slots += [Slot("worker", worker) for _ in range(worker.processes)]
     if not only_workers:
         slots += [Slot("dispatcher", dispatcher) for dispatcher in config.dispatchers]
+    if not only_workers and not skip_recurring:
+        static_keys = tuple(static_entries())
+        if static_keys or _dynamic_tasks_exist():
+            slots.append(Slot("scheduler", SchedulerConfig(static_keys=static_keys)))
     return slots
+
+
+def _dynamic_tasks_exist() -> bool:
+    from django_solidq.models import RecurringTask
+
+    try:
+        return RecurringTask.objects.dynamic().exists()
+    except DatabaseError:  # not migrated yet: the supervisor's boot reports it
+        return False
 
 
 def _configure_logging() -> None:
