@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import models
+from django.db.models import Count
+from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
 from .base import QueueQuerySet, queue_atomic
@@ -30,6 +34,30 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
             now = timezone.now()
             Job.objects.filter(id__in=job_ids).update(finished_at=now, discarded_at=now)
         return len(job_ids)
+
+    def per_minute(self, since: datetime) -> dict[datetime, int]:
+        """Jobs that failed for good since ``since`` (and are still failed), per minute."""
+        rows = (
+            self.filter(created_at__gte=since)
+            .annotate(minute=TruncMinute("created_at", tzinfo=UTC))
+            .order_by()
+            .values("minute")
+            .annotate(n=Count("id"))
+            .values_list("minute", "n")
+        )
+        return dict(rows)
+
+    def top_tasks(self, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
+        """The tasks with the most jobs failed since ``since``, most first."""
+        rows = (
+            self.filter(created_at__gte=since)
+            .order_by()
+            .values("job__task_path")
+            .annotate(n=Count("id"))
+            .order_by("-n", "job__task_path")
+            .values_list("job__task_path", "n")[:limit]
+        )
+        return list(rows)
 
 
 FailedExecutionManager = models.Manager.from_queryset(FailedExecutionQuerySet)

@@ -176,6 +176,8 @@ class ReadyExecution(models.Model):
         indexes = [
             models.Index(fields=["queue_name", "-priority", "id"], name="solidq_ready_poll_queue"),
             models.Index(fields=["-priority", "id"], name="solidq_ready_poll_all"),
+            # The admin's queue latency: the oldest ready job per queue.
+            models.Index(fields=["queue_name", "created_at"], name="solidq_ready_queue_age"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,701 @@
+"""Jobs by status, a job's detail page, and the retry / discard / run-now actions."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import update_wrapper
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.db import connections
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from django_solidq.models import (
+    BlockedExecution,
+    FailedExecution,
+    Job,
+    Process,
+    ReadyExecution,
+    ScheduledExecution,
+)
+
+from . import dashboard, queues
+from .helpers import (
+    BATCH_SIZE,
+    BULK_LIMIT,
+    COUNT_CAP,
+    EXECUTIONS,
+    PERMISSIONS,
+    STATES,
+    CappedPaginator,
+    ReadOnlyAdmin,
+    ago,
+    capped_count,
+    duration,
+    job_state,
+    navigation,
+    pretty_json,
+    run_batched,
+    short_class,
+    short_json,
+    show_count,
+    state_badge,
+)
+
+ORDERINGS: dict[str, tuple[str, ...]] = {
+    "ready": ("-readyexecution__priority", "readyexecution__id"),
+    "scheduled": ("scheduledexecution__scheduled_at", "scheduledexecution__id"),
+    "claimed": ("claimedexecution__created_at",),
+    "blocked": ("-blockedexecution__priority", "blockedexecution__id"),
+    "failed": ("-failedexecution__created_at",),
+    "finished": ("-finished_at",),
+    "discarded": ("-finished_at",),
+}
+FILTER_CHOICES = 100  # values offered by the task / queue / exception filters
+TRACEBACK_TAIL = 6  # lines of the short traceback
+
+
+def filter_state(queryset: QuerySet[Job], state: str | None) -> QuerySet[Job]:
+    if state in EXECUTIONS:
+        # A job in an execution table has not ended: ``finished_at IS NULL`` says so to the
+        # planner, which then reads the few unfinished jobs through the (…, finished_at)
+        # indexes instead of scanning or hashing every finished one.
+        return queryset.filter(**{f"{EXECUTIONS[state]}__isnull": False}, finished_at__isnull=True)
+    if state == "finished":
+        return queryset.filter(finished_at__isnull=False, discarded_at__isnull=True)
+    if state == "discarded":
+        return queryset.filter(finished_at__isnull=False, discarded_at__isnull=False)
+    return queryset
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return STATES
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        return filter_state(queryset, self.value())
+
+
+class TaskFilter(admin.SimpleListFilter):
+    title = "task"
+    parameter_name = "task"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [(t, t) for t in Job.objects.distinct_values("task_path", FILTER_CHOICES)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        return queryset.filter(task_path=self.value()) if self.value() else queryset
+
+
+class QueueFilter(admin.SimpleListFilter):
+    title = "queue"
+    parameter_name = "queue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [(q, q) for q in Job.objects.distinct_values("queue_name", FILTER_CHOICES)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        return queryset.filter(queue_name=self.value()) if self.value() else queryset
+
+
+class ExceptionFilter(admin.SimpleListFilter):
+    """Jobs with an attempt that raised this exception class (offered: the classes of the
+    most recent failures)."""
+
+    title = "exception class"
+    parameter_name = "exception"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        recent = FailedExecution.objects.order_by("-created_at").values_list(
+            "job__errors", flat=True
+        )[:200]
+        classes = {e[-1].get("exception_class_path", "") for e in recent if e}
+        return [(c, short_class(c)) for c in sorted(classes - {""})[:FILTER_CHOICES]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        if not self.value():
+            return queryset
+        if connections[queryset.db].features.supports_json_field_contains:
+            # JSON containment: an entry with exactly this class; no text cast, no LIKE
+            # (about 10x faster on PostgreSQL over a large set of failed jobs).
+            return queryset.filter(errors__contains=[{"exception_class_path": self.value()}])
+        # The class path as a JSON string value: the closing quote keeps Boom from matching
+        # BoomError.
+        return queryset.filter(errors__icontains=f'{self.value()}"')
+
+
+class WorkerFilter(admin.SimpleListFilter):
+    title = "running on"
+    parameter_name = "process"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        workers = Process.objects.filter(kind="worker").order_by("name")[:FILTER_CHOICES]
+        return [(str(p.id), p.name) for p in workers]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Job]) -> QuerySet[Job]:
+        if not self.value():
+            return queryset
+        try:
+            process_id = int(self.value())  # type: ignore[arg-type]
+        except ValueError:
+            return queryset.none()
+        return queryset.filter(claimedexecution__process_id=process_id)
+
+
+def _when_text(iso: str) -> str:
+    """An error entry's ISO time, localized, with its age."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    return f"{localize(timezone.localtime(moment))} ({ago(moment)})"
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def _discard(job_ids: list[Any]) -> int:
+    return sum(
+        model.objects.filter(job_id__in=job_ids).discard()
+        for model in (ReadyExecution, ScheduledExecution, BlockedExecution, FailedExecution)
+    )
+
+
+def _not_failed(queryset: QuerySet[Job], status: str | None) -> list[str]:
+    if queryset.filter(failedexecution__isnull=True).exists():
+        return ["Only failed jobs can be retried; the other selected jobs are left alone."]
+    return []
+
+
+def _not_scheduled(queryset: QuerySet[Job], status: str | None) -> list[str]:
+    if queryset.filter(scheduledexecution__isnull=True).exists():
+        return ["Only scheduled jobs can be run now; the other selected jobs are left alone."]
+    return []
+
+
+def _running_or_ended(queryset: QuerySet[Job], status: str | None) -> list[str]:
+    notes = []
+    running = capped_count(queryset.filter(claimedexecution__isnull=False))
+    if running:
+        notes.append(
+            f"{show_count(running)} running job(s) are left alone: a running job cannot be "
+            "discarded, it is in a worker's hands and finishes or fails on its own."
+        )
+    if status in EXECUTIONS:
+        # Jobs of an execution table have not ended; asking the database would make it
+        # look through every one of them (or every finished job) to find none.
+        return notes
+    ended = capped_count(queryset.filter(finished_at__isnull=False))
+    if ended:
+        notes.append(f"{show_count(ended)} job(s) had already ended and are left alone.")
+    return notes
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    name: str  # the ModelAdmin method
+    verb: str  # "Retry"
+    past: str  # "Retried"
+    explain: str  # which jobs it applies to and what it does
+    eligible: Callable[[QuerySet[Job]], QuerySet[Job]]
+    work: Callable[[list[Any]], int]  # job ids -> how many it changed
+    # selected jobs, the list's status filter -> what the confirmation and the result say
+    notes: Callable[[QuerySet[Job], str | None], list[str]]
+    batch_size: int = BATCH_SIZE
+
+
+RETRY = BulkAction(
+    name="retry_jobs",
+    verb="Retry",
+    past="Retried",
+    explain="Failed jobs go back to their queue and run again; their errors are kept.",
+    eligible=lambda qs: qs.filter(failedexecution__isnull=False),
+    work=lambda ids: FailedExecution.objects.filter(job_id__in=ids).retry(),
+    notes=_not_failed,
+    batch_size=100,  # a retry is a few statements per job
+)
+DISCARD = BulkAction(
+    name="discard_jobs",
+    verb="Discard",
+    past="Discarded",
+    explain=(
+        "Pending, scheduled, blocked and failed jobs end without running (again); they are "
+        "kept, marked discarded."
+    ),
+    eligible=lambda qs: qs.filter(finished_at__isnull=True, claimedexecution__isnull=True),
+    work=_discard,
+    notes=_running_or_ended,
+)
+RUN_NOW = BulkAction(
+    name="run_jobs_now",
+    verb="Run now",
+    past="Made ready",
+    explain="Scheduled jobs become pending now instead of at their scheduled time.",
+    eligible=lambda qs: qs.filter(scheduledexecution__isnull=False),
+    work=lambda ids: ScheduledExecution.objects.filter(job_id__in=ids).run_now(),
+    notes=_not_scheduled,
+)
+
+
+def perform_bulk(
+    model_admin: JobAdmin, request: HttpRequest, queryset: QuerySet[Job], action: BulkAction
+) -> HttpResponse | None:
+    """Confirm first (a page saying what will happen), then act: at most BULK_LIMIT jobs a
+    click, in short transactions, with a message saying what happened and what is left."""
+    queryset = queryset.order_by()
+    candidates = action.eligible(queryset)
+    status = request.GET.get("status")
+    if request.POST.get("post") != "yes":
+        notes = action.notes(queryset, status)
+        return confirm_bulk(model_admin, request, candidates, action, notes)
+    ids = list(candidates.values_list("pk", flat=True)[:BULK_LIMIT])
+    done, out_of_time = run_batched(ids, action.work, action.batch_size)
+    level = messages.SUCCESS if done else messages.WARNING
+    model_admin.message_user(request, f"{action.past} {done:,} job(s).", level)
+    if done < len(ids) and not out_of_time:
+        model_admin.message_user(
+            request,
+            f"{len(ids) - done:,} job(s) changed state meanwhile (a worker or dispatcher took "
+            "them) and were left alone.",
+            messages.WARNING,
+        )
+    if (out_of_time or len(ids) == BULK_LIMIT) and candidates.exists():
+        model_admin.message_user(
+            request,
+            f"Stopped after {done:,} job(s) to keep this request short; more jobs match. "
+            "Run the action again to continue.",
+            messages.WARNING,
+        )
+    for note in action.notes(queryset, status):
+        model_admin.message_user(request, note, messages.INFO)
+    return None
+
+
+def confirm_bulk(
+    model_admin: JobAdmin,
+    request: HttpRequest,
+    candidates: QuerySet[Job],
+    action: BulkAction,
+    notes: list[str],
+) -> HttpResponse:
+    count = capped_count(candidates, BULK_LIMIT)
+    on_form = f"{ActionLocation.CHANGE_FORM.value}-action" in request.POST
+    if on_form:
+        hidden = [(f"{ActionLocation.CHANGE_FORM.value}-action", action.name)]
+    else:
+        hidden = [
+            ("action", action.name),
+            ("select_across", request.POST.get("select_across", "0")),
+        ]
+    hidden += [("_selected_action", pk) for pk in request.POST.getlist("_selected_action")]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"{action.verb}: are you sure?",
+        "opts": model_admin.model._meta,
+        "action": action,
+        "count": count,
+        "count_display": show_count(count, BULK_LIMIT),
+        "over_limit": count > BULK_LIMIT,
+        "limit": BULK_LIMIT,
+        "sample": list(candidates.select_related(None).only("id", "task_path", "queue_name")[:10]),
+        "notes": notes,
+        "hidden": hidden,
+        "solidq_nav": navigation(request, ""),
+    }
+    return TemplateResponse(request, "django_solidq/confirm_action.html", context)
+
+
+# --- the admin ------------------------------------------------------------------------------
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyAdmin):
+    list_display = [
+        "job",
+        "task",
+        "queue",
+        "priority",
+        "arguments",
+        "attempts",
+        "state",
+        "when",
+        "last_error",
+    ]
+    list_display_links = ["job"]
+    list_filter = [
+        StatusFilter,
+        TaskFilter,
+        QueueFilter,
+        ExceptionFilter,
+        WorkerFilter,
+        ("enqueued_at", admin.DateFieldListFilter),
+        ("finished_at", admin.DateFieldListFilter),
+    ]
+    search_fields = ["id"]
+    search_help_text = "A job id, or text in the job's arguments."
+    list_per_page = 50
+    list_max_show_all = 0
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    paginator = CappedPaginator
+    count_cap = COUNT_CAP  # what the list says past the paginator's cap
+    actions = ["retry_jobs", "discard_jobs", "run_jobs_now"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "job_id",
+                    "state_display",
+                    "task_path",
+                    "queue_name",
+                    "priority",
+                    "backend",
+                    "concurrency_key",
+                    "attempts_display",
+                    "worker_display",
+                ]
+            },
+        ),
+        ("Arguments", {"fields": ["args_display", "kwargs_display"]}),
+        ("Return value", {"fields": ["return_value_display"]}),
+        ("Timeline", {"fields": ["timeline_display"]}),
+        ("Attempts and errors", {"fields": ["errors_display"]}),
+    ]
+    readonly_fields = [
+        "job_id",
+        "state_display",
+        "attempts_display",
+        "worker_display",
+        "args_display",
+        "kwargs_display",
+        "return_value_display",
+        "timeline_display",
+        "errors_display",
+    ]
+
+    # permissions of the actions
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PERMISSIONS["retry"])
+
+    def has_discard_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PERMISSIONS["discard"])
+
+    def has_run_now_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PERMISSIONS["run_now"])
+
+    def has_pause_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(PERMISSIONS["pause"])
+
+    # list
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Job]:
+        queryset = super().get_queryset(request).with_executions()  # type: ignore[attr-defined]
+        # The running worker's name, computed for the rows shown only (no join, no N+1).
+        worker = Process.objects.filter(id=OuterRef("claimedexecution__process_id"))
+        return queryset.annotate(worker_name=Subquery(worker.values("name")[:1]))
+
+    def get_ordering(self, request: HttpRequest) -> Any:
+        return ORDERINGS.get(request.GET.get("status", ""), ("-enqueued_at",))
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = list(self.list_display)
+        status = request.GET.get("status")
+        if status in dict(STATES):
+            columns.remove("state")  # the filter says it
+        if status == "claimed":
+            columns.insert(columns.index("when") + 1, "worker")
+        return columns
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Job], search_term: str
+    ) -> tuple[QuerySet[Job], bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            return queryset.filter(id=uuid.UUID(term)), False
+        except ValueError:
+            pass
+        return queryset.filter(args__icontains=term) | queryset.filter(
+            kwargs__icontains=term
+        ), False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        status = request.GET.get("status", "")
+        label = dict(STATES).get(status)
+        extra = {
+            "solidq_nav": navigation(request, status if label else "all"),
+            "title": f"{label} jobs" if label else "Jobs",
+        }
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {"solidq_nav": navigation(request, "")}
+        return super().changeform_view(
+            request, object_id, form_url, {**extra, **(extra_context or {})}
+        )
+
+    # columns
+    @admin.display(description="job", ordering="id")
+    def job(self, job: Job) -> str:
+        return str(job.pk)[:8]
+
+    @admin.display(description="queue", ordering="queue_name")
+    def queue(self, job: Job) -> str:
+        return job.queue_name
+
+    @admin.display(description="task", ordering="task_path")
+    def task(self, job: Job) -> SafeString:
+        return format_html('<span title="{}">{}</span>', job.task_path, short_class(job.task_path))
+
+    @admin.display(description="arguments")
+    def arguments(self, job: Job) -> SafeString:
+        call = short_json(job.args)[1:-1] if job.args else ""
+        if job.kwargs:
+            pairs = ", ".join(f"{k}={short_json(v, 30)}" for k, v in job.kwargs.items())
+            call = f"{call}, {pairs}" if call else pairs
+        return format_html("<code>{}</code>", call if len(call) <= 40 else call[:39] + "…")
+
+    @admin.display(description="attempts")
+    def attempts(self, job: Job) -> int:
+        return len(job.worker_ids) + (1 if job.claimed is not None else 0)
+
+    @admin.display(description="status")
+    def state(self, job: Job) -> SafeString:
+        return state_badge(job_state(job))
+
+    @admin.display(description="when", ordering="enqueued_at")
+    def when(self, job: Job) -> SafeString:
+        text, moment = self._when(job)
+        return format_html(
+            '<span title="{}">{}</span><br><small title="{}">enqueued {}</small>',
+            localize(timezone.localtime(moment)) if moment else "",
+            text,
+            localize(timezone.localtime(job.enqueued_at)),
+            ago(job.enqueued_at),
+        )
+
+    def _when(self, job: Job) -> tuple[str, Any]:
+        state = job_state(job)
+        if state == "scheduled":
+            at = job.execution("scheduledexecution").scheduled_at
+            return f"runs {ago(at)}", at
+        if state == "claimed":
+            at = job.claimed.created_at  # type: ignore[union-attr]
+            return f"started {ago(at)}", at
+        if state in ("ready", "blocked", "failed"):
+            row = job.execution(EXECUTIONS[state])
+            at = row.created_at if row is not None else None
+            verb = {"ready": "pending since", "blocked": "blocked", "failed": "failed"}[state]
+            return (f"{verb} {ago(at)}" if state != "ready" else f"waiting {ago(at)}"), at
+        took = ""
+        if job.last_attempted_at and job.finished_at and state == "finished":
+            took = f" in {duration(job.finished_at - job.last_attempted_at)}"
+        return f"{state} {ago(job.finished_at)}{took}", job.finished_at
+
+    @admin.display(description="last error")
+    def last_error(self, job: Job) -> SafeString | str:
+        if not job.errors:
+            return ""
+        error = job.errors[-1]
+        message = str(error.get("message", ""))
+        return format_html(
+            '<span title="{}"><strong>{}</strong> {}</span>',
+            error.get("exception_class_path", ""),
+            short_class(str(error.get("exception_class_path", ""))),
+            message if len(message) <= 60 else message[:59] + "…",
+        )
+
+    @admin.display(description="worker")
+    def worker(self, job: Job) -> str:
+        claim = job.claimed
+        if claim is None:
+            return ""
+        return getattr(job, "worker_name", None) or f"process {claim.process_id}"
+
+    # detail
+    @admin.display(description="job id")
+    def job_id(self, job: Job) -> str:
+        return str(job.pk)
+
+    @admin.display(description="status")
+    def state_display(self, job: Job) -> SafeString:
+        return state_badge(job_state(job))
+
+    @admin.display(description="attempts")
+    def attempts_display(self, job: Job) -> str:
+        lost = job.lost_attempts()
+        text = f"{self.attempts(job)} ({len(job.errors)} failed"
+        return text + (f", {lost} lost with their worker)" if lost else ")")
+
+    @admin.display(description="worker")
+    def worker_display(self, job: Job) -> SafeString | str:
+        claim = job.claimed
+        ran = ", ".join(job.worker_ids)
+        if claim is None:
+            return f"ran on {ran}" if ran else "has not run"
+        name = getattr(job, "worker_name", None)
+        if name:
+            url = reverse("admin:django_solidq_process_change", args=[claim.process_id])
+            running = format_html('running now on <a href="{}">{}</a>', url, name)
+        else:
+            running = format_html("running now on process {} (gone)", claim.process_id)
+        return format_html("{}{}", running, f"; earlier attempts on {ran}" if ran else "")
+
+    @admin.display(description="positional")
+    def args_display(self, job: Job) -> SafeString:
+        return pretty_json(job.args)
+
+    @admin.display(description="keyword")
+    def kwargs_display(self, job: Job) -> SafeString:
+        return pretty_json(job.kwargs)
+
+    @admin.display(description="return value")
+    def return_value_display(self, job: Job) -> SafeString | str:
+        if job.finished_at is None or job.discarded_at is not None:
+            return "(none: the job has not finished successfully)"
+        return pretty_json(job.return_value)
+
+    @admin.display(description="timeline")
+    def timeline_display(self, job: Job) -> SafeString:
+        rows = [(moment, text) for moment, text in self._timeline(job) if moment is not None]
+        rows.sort(key=lambda row: row[0])
+        now = timezone.now()
+        body = [
+            format_html(
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                localize(timezone.localtime(moment)),
+                ago(moment, now),
+                text,
+            )
+            for moment, text in rows
+        ]
+        return format_html(
+            '<table class="solidq-timeline"><tbody>{}</tbody></table>', mark_safe("".join(body))
+        )
+
+    def _timeline(self, job: Job) -> list[tuple[Any, str]]:
+        from datetime import datetime
+
+        events: list[tuple[Any, str]] = [(job.enqueued_at, "enqueued")]
+        if job.scheduled_at and job.scheduled_at > job.enqueued_at:
+            events.append((job.scheduled_at, "scheduled to run (run_after)"))
+        for number, error in enumerate(job.errors, 1):
+            try:
+                at = datetime.fromisoformat(error.get("at", ""))
+            except ValueError:
+                continue
+            events.append(
+                (at, f"attempt {number} failed: {short_class(error['exception_class_path'])}")
+            )
+        if job.started_at:
+            events.append((job.started_at, "first attempt started"))
+        if job.last_attempted_at and job.last_attempted_at != job.started_at:
+            events.append((job.last_attempted_at, "last attempt started"))
+        for state, relation in EXECUTIONS.items():
+            row = job.execution(relation)
+            if row is None:
+                continue
+            if state == "scheduled":
+                events.append((row.scheduled_at, "due: becomes pending"))
+            events.append((row.created_at, f"entered {dict(STATES)[state].lower()}"))
+        if job.finished_at:
+            ended = "discarded" if job.discarded_at else "finished successfully"
+            events.append((job.finished_at, ended))
+        return events
+
+    @admin.display(description="attempts and errors")
+    def errors_display(self, job: Job) -> SafeString | str:
+        if not job.errors:
+            return "No failed attempts."
+        blocks = []
+        for number, error in reversed(list(enumerate(job.errors, 1))):
+            trace = str(error.get("traceback", ""))
+            tail = "\n".join(trace.rstrip().splitlines()[-TRACEBACK_TAIL:])
+            blocks.append(
+                format_html(
+                    '<div class="solidq-error"><h4>Attempt {} · {} · worker {}</h4>'
+                    "<p><strong>{}</strong>: {}</p>"
+                    '<pre class="solidq-pre">{}</pre>'
+                    "<details><summary>Full traceback</summary>"
+                    '<pre class="solidq-pre solidq-traceback">{}</pre></details></div>',
+                    number,
+                    _when_text(error.get("at", "")),
+                    error.get("worker_id", "?"),
+                    error.get("exception_class_path", ""),
+                    error.get("message", ""),
+                    tail,
+                    trace,
+                )
+            )
+        return mark_safe("".join(blocks))
+
+    # actions
+    @admin.action(
+        permissions=["retry"],
+        description="Retry",
+        description_plural="Retry selected failed jobs",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
+        return perform_bulk(self, request, queryset, RETRY)
+
+    @admin.action(
+        permissions=["discard"],
+        description="Discard",
+        description_plural="Discard selected jobs",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def discard_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
+        return perform_bulk(self, request, queryset, DISCARD)
+
+    @admin.action(
+        permissions=["run_now"],
+        description="Run now",
+        description_plural="Run selected scheduled jobs now",
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def run_jobs_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
+        return perform_bulk(self, request, queryset, RUN_NOW)
+
+    # the other Mission Control pages live under this admin's URLs
+    def get_urls(self) -> list[URLPattern]:
+        def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+            def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                return view(self, request, *args, **kwargs)
+
+            wrapper.model_admin = self  # type: ignore[attr-defined]
+            return update_wrapper(self.admin_site.admin_view(wrapper), view)
+
+        info = "django_solidq_job"
+        return [
+            path("dashboard/", wrap(dashboard.dashboard_view), name=f"{info}_dashboard"),
+            path("queues/", wrap(queues.queues_view), name=f"{info}_queues"),
+            path("queues/pause/", wrap(queues.pause_view), name=f"{info}_queue_pause"),
+            path("queues/resume/", wrap(queues.resume_view), name=f"{info}_queue_resume"),
+            path("queues/clear/", wrap(queues.clear_view), name=f"{info}_queue_clear"),
+            *super().get_urls(),
+        ]

@@ -1,0 +1,136 @@
+"""The Queues page: size, latency, running and failed counts, pause / resume, clear."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from django_solidq.models import Pause, ReadyExecution
+
+from .helpers import (
+    COUNT_CAP,
+    capped_count,
+    duration,
+    mission_context,
+    run_batched,
+    show_count,
+)
+
+if TYPE_CHECKING:
+    from .jobs import JobAdmin
+
+# Clearing a queue discards at most this many pending jobs a click, CLEAR_BATCH at a time.
+CLEAR_LIMIT = 10_000
+CLEAR_BATCH = 500
+
+
+def _check_view(model_admin: JobAdmin, request: HttpRequest) -> None:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+
+
+def _queue_name(request: HttpRequest) -> str:
+    name = request.POST.get("queue", request.GET.get("queue", "")).strip()
+    if not name or len(name) > 128:
+        raise BadRequest("A queue name (1 to 128 characters) is required.")
+    return name
+
+
+def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+    _check_view(model_admin, request)
+    jobs = reverse("admin:django_solidq_job_changelist")
+    rows = []
+    for stats in ReadyExecution.objects.queue_stats(cap=COUNT_CAP):
+        query = urlencode({"queue": stats["name"]})
+        rows.append(
+            {
+                **stats,
+                "pending_display": show_count(stats["pending"]),
+                "failed_display": show_count(stats["failed"]),
+                "latency_display": duration(stats["latency"]) if stats["latency"] else "",
+                "pending_url": f"{jobs}?status=ready&{query}",
+                "running_url": f"{jobs}?status=claimed&{query}",
+                "failed_url": f"{jobs}?status=failed&{query}",
+                "clear_url": reverse("admin:django_solidq_job_queue_clear") + f"?{query}",
+            }
+        )
+    context = {
+        **mission_context(model_admin, request, "Queues", "queues"),
+        "queues": rows,
+        "can_pause": model_admin.has_pause_permission(request),
+        "can_discard": model_admin.has_discard_permission(request),
+    }
+    return TemplateResponse(request, "django_solidq/queues.html", context)
+
+
+def pause_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not model_admin.has_pause_permission(request):
+        raise PermissionDenied
+    name = _queue_name(request)
+    Pause.objects.pause(name)
+    model_admin.message_user(
+        request, f"Paused queue {name!r}: workers take no new jobs from it.", messages.SUCCESS
+    )
+    return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))
+
+
+def resume_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not model_admin.has_pause_permission(request):
+        raise PermissionDenied
+    name = _queue_name(request)
+    Pause.objects.resume(name)
+    model_admin.message_user(
+        request, f"Resumed queue {name!r}: workers take jobs from it again.", messages.SUCCESS
+    )
+    return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))
+
+
+def clear_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+    """GET: what clearing would do; POST: discard the queue's pending jobs (capped)."""
+    if not model_admin.has_discard_permission(request):
+        raise PermissionDenied
+    name = _queue_name(request)
+    pending = ReadyExecution.objects.filter(queue_name=name)
+    if request.method != "POST":
+        count = capped_count(pending, CLEAR_LIMIT)
+        context: dict[str, Any] = {
+            **mission_context(model_admin, request, f"Clear queue {name}?", "queues"),
+            "queue": name,
+            "count_display": show_count(count, CLEAR_LIMIT),
+            "count": count,
+            "over_limit": count > CLEAR_LIMIT,
+            "limit": CLEAR_LIMIT,
+            "paused": Pause.objects.is_paused(name),
+        }
+        return TemplateResponse(request, "django_solidq/confirm_clear.html", context)
+    ids = list(pending.order_by("id").values_list("id", flat=True)[:CLEAR_LIMIT])
+    done, out_of_time = run_batched(
+        ids, lambda batch: ReadyExecution.objects.filter(id__in=batch).discard(), CLEAR_BATCH
+    )
+    model_admin.message_user(
+        request, f"Discarded {done:,} pending job(s) of queue {name!r}.", messages.SUCCESS
+    )
+    if done < len(ids) and not out_of_time:
+        model_admin.message_user(
+            request,
+            f"{len(ids) - done:,} job(s) were being claimed by a worker and were left alone.",
+            messages.WARNING,
+        )
+    if (out_of_time or len(ids) == CLEAR_LIMIT) and pending.exists():
+        model_admin.message_user(
+            request,
+            f"Stopped after {done:,} job(s) to keep this request short; the queue still has "
+            "pending jobs. Clear it again to continue.",
+            messages.WARNING,
+        )
+    return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))

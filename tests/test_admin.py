@@ -1,0 +1,568 @@
+"""Mission Control in the admin: pages, actions, permissions, caps, escaping."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from django_solidq.admin import helpers
+from django_solidq.admin import jobs as jobs_admin
+from django_solidq.admin import queues as queues_admin
+from django_solidq.models import (
+    BlockedExecution,
+    ClaimedExecution,
+    FailedExecution,
+    Job,
+    Pause,
+    Process,
+    ReadyExecution,
+    RecurringExecution,
+    RecurringTask,
+    ScheduledExecution,
+)
+from tests.app import tasks
+from tests.test_admin_support import Jobs, client_with, failed_job, job, make_jobs
+
+pytestmark = pytest.mark.django_db
+
+JOBS = reverse("admin:django_solidq_job_changelist")
+DASHBOARD = reverse("admin:django_solidq_job_dashboard")
+QUEUES = reverse("admin:django_solidq_job_queues")
+PAUSE = reverse("admin:django_solidq_job_queue_pause")
+RESUME = reverse("admin:django_solidq_job_queue_resume")
+CLEAR = reverse("admin:django_solidq_job_queue_clear")
+WORKERS = reverse("admin:django_solidq_process_changelist")
+RECURRING = reverse("admin:django_solidq_recurringtask_changelist")
+
+
+@pytest.fixture
+def jobs() -> Jobs:
+    return make_jobs()
+
+
+def change_url(job_: Job) -> str:
+    return reverse("admin:django_solidq_job_change", args=[job_.pk])
+
+
+def listed(response) -> list[str]:
+    """The job ids a changelist page shows."""
+    return [str(row.pk) for row in response.context["cl"].result_list]
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def act(client: Client, action: str, ids: list, url: str = JOBS, confirm: bool = True, **extra):
+    data = {"action": action, "_selected_action": [str(i) for i in ids], "index": "0", **extra}
+    first = client.post(url, data)
+    if not confirm:
+        return first
+    assert first.status_code == 200, first
+    assert b"are you sure" in first.content.lower()
+    data.pop("index")
+    return client.post(url, {**data, "post": "yes"}, follow=True)
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+class TestJobLists:
+    def test_each_status_lists_exactly_its_jobs(self, admin_client, jobs):
+        for state in (
+            "ready",
+            "scheduled",
+            "claimed",
+            "blocked",
+            "failed",
+            "finished",
+            "discarded",
+        ):
+            response = admin_client.get(JOBS, {"status": state})
+            assert response.status_code == 200
+            assert listed(response) == [str(getattr(jobs, state).pk)], state
+
+    def test_all_jobs_newest_first(self, admin_client, jobs):
+        response = admin_client.get(JOBS)
+        assert len(listed(response)) == 7
+        newest_first = Job.objects.order_by("-enqueued_at").values_list("pk", flat=True)
+        assert listed(response) == [str(pk) for pk in newest_first]
+
+    def test_rows_show_task_queue_arguments_attempts_and_last_error(self, admin_client, jobs):
+        content = admin_client.get(JOBS, {"status": "failed"}).content.decode()
+        assert "tests.app.tasks.fail" in content  # the task's path, as a title
+        assert "Boom" in content and "it &lt;b&gt;broke&lt;/b&gt;" in content
+        assert "<b>broke</b>" not in content
+        assert "failed" in content and "ago" in content
+
+    def test_running_jobs_name_their_worker(self, admin_client, jobs):
+        content = admin_client.get(JOBS, {"status": "claimed"}).content.decode()
+        assert "worker-1" in content
+
+    def test_filters_by_task_queue_exception_worker_and_date(self, admin_client, jobs):
+        other = tasks.on_other_queue.enqueue()
+        by_task = admin_client.get(JOBS, {"task": "tests.app.tasks.fail"})
+        assert listed(by_task) == [str(jobs.failed.pk)]
+        by_queue = admin_client.get(JOBS, {"queue": "other"})
+        assert listed(by_queue) == [other.id]
+        by_exception = admin_client.get(JOBS, {"exception": "tests.app.tasks.Boom"})
+        assert listed(by_exception) == [str(jobs.failed.pk)]
+        assert listed(admin_client.get(JOBS, {"exception": "tests.app.tasks.Bo"})) == []
+        by_worker = admin_client.get(JOBS, {"process": str(jobs.worker.pk)})
+        assert listed(by_worker) == [str(jobs.claimed.pk)]
+        today = timezone.now().date().isoformat()
+        tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+        by_date = admin_client.get(JOBS, {"enqueued_at__gte": today, "enqueued_at__lt": tomorrow})
+        assert len(listed(by_date)) == 8
+
+    def test_filter_choices_are_offered(self, admin_client, jobs):
+        content = admin_client.get(JOBS).content.decode()
+        assert "?task=tests.app.tasks.fail" in content
+        assert "?exception=tests.app.tasks.Boom" in content
+        assert "?process=" in content
+
+    def test_search_by_job_id_and_argument_text(self, admin_client, jobs):
+        assert listed(admin_client.get(JOBS, {"q": str(jobs.failed.pk)})) == [str(jobs.failed.pk)]
+        assert listed(admin_client.get(JOBS, {"q": "NEEDLE-in"})) == [str(jobs.ready.pk)]
+        assert listed(admin_client.get(JOBS, {"q": "nothing-like-this"})) == []
+
+    def test_ready_jobs_in_claim_order(self, admin_client, db):
+        low = tasks.add.using(priority=-5).enqueue(1, 1)
+        high = tasks.add.using(priority=10).enqueue(2, 2)
+        first = tasks.add.enqueue(3, 3)
+        second = tasks.add.enqueue(4, 4)
+        response = admin_client.get(JOBS, {"status": "ready"})
+        assert listed(response) == [high.id, first.id, second.id, low.id]
+
+    def test_counts_are_capped_and_say_more_than(self, admin_client, db, monkeypatch):
+        monkeypatch.setattr(helpers, "COUNT_CAP", 3)
+        monkeypatch.setattr(jobs_admin.JobAdmin, "count_cap", 3)
+        monkeypatch.setattr(jobs_admin.JobAdmin, "list_per_page", 2)
+        for i in range(5):
+            tasks.add.enqueue(i, i)
+        content = admin_client.get(JOBS).content.decode()
+        assert "more than 3 jobs" in content
+        assert "Select all matching jobs (more than 3)" in content
+
+    def test_the_list_does_not_query_per_row(self, admin_client, db, django_assert_max_num_queries):
+        for i in range(30):
+            tasks.echo.enqueue(i)
+        for _ in range(5):
+            failed_job()
+        with django_assert_max_num_queries(25):
+            assert admin_client.get(JOBS).status_code == 200
+
+
+class TestJobPage:
+    def test_shows_arguments_errors_tracebacks_and_timeline_escaped(self, admin_client, jobs):
+        content = admin_client.get(change_url(jobs.failed)).content.decode()
+        assert str(jobs.failed.pk) in content
+        assert "it &lt;b&gt;broke&lt;/b&gt;" in content and "<b>broke</b>" not in content
+        assert "Full traceback" in content
+        assert "raise Boom(message)" in content  # the traceback's source line
+        assert "tests.app.tasks.Boom" in content
+        assert "Attempt 1" in content and "test-worker" in content
+        assert "enqueued" in content and "entered failed" in content
+        assert 'name="_save"' not in content  # read-only: nothing to save
+
+    def test_return_value_of_a_finished_job(self, admin_client, jobs):
+        content = admin_client.get(change_url(jobs.finished)).content.decode()
+        assert "finished successfully" in content
+        assert '<pre class="solidq-pre">3</pre>' in content
+
+    def test_a_running_job_links_its_worker(self, admin_client, jobs):
+        content = admin_client.get(change_url(jobs.claimed)).content.decode()
+        assert "running now on" in content
+        assert reverse("admin:django_solidq_process_change", args=[jobs.worker.pk]) in content
+
+    def test_offers_the_actions_on_the_page(self, admin_client, jobs):
+        content = admin_client.get(change_url(jobs.failed)).content.decode()
+        assert 'name="CHANGE_FORM-action"' in content
+        assert 'value="retry_jobs"' in content
+
+    def test_retry_from_the_job_page(self, admin_client, jobs):
+        url = change_url(jobs.failed)
+        data = {"CHANGE_FORM-action": "retry_jobs", "_selected_action": str(jobs.failed.pk)}
+        confirm = admin_client.post(url, data)
+        assert confirm.status_code == 200 and b"Yes, retry" in confirm.content
+        assert FailedExecution.objects.filter(job=jobs.failed).exists()
+        done = admin_client.post(url, {**data, "post": "yes"}, follow=True)
+        assert done.redirect_chain[-1][0] == url
+        assert "Retried 1 job(s)." in messages_of(done)
+        assert ReadyExecution.objects.filter(job=jobs.failed).exists()
+
+
+class TestOtherPages:
+    def test_dashboard_counts_chart_and_tables(self, admin_client, jobs):
+        response = admin_client.get(DASHBOARD, {"hours": "6"})
+        content = response.content.decode()
+        assert response.status_code == 200
+        assert {c["state"]: c["count"] for c in response.context["counts"]} == {
+            "ready": "1",
+            "scheduled": "1",
+            "claimed": "1",
+            "blocked": "1",
+            "failed": "1",
+            "finished": "1",
+            "discarded": "1",
+        }
+        assert '<svg class="solidq-chart"' in content and "<rect" in content
+        assert "1 finished" in content
+        assert "tests.app.tasks.add" in content  # slowest tasks
+        assert response.context["failing"][0]["task_path"] == "tests.app.tasks.fail"
+
+    def test_dashboard_ignores_a_bad_window(self, admin_client, db):
+        assert admin_client.get(DASHBOARD, {"hours": "x"}).context["hours"] == 3
+        assert admin_client.get(DASHBOARD, {"hours": "1000"}).context["hours"] == 3
+
+    def test_queues_page(self, admin_client, jobs):
+        tasks.on_other_queue.enqueue()
+        Pause.objects.pause("other")
+        response = admin_client.get(QUEUES)
+        rows = {q["name"]: q for q in response.context["queues"]}
+        assert rows["default"]["pending"] == 1
+        assert rows["default"]["running"] == 1
+        assert rows["default"]["failed"] == 1
+        assert rows["default"]["latency"] is not None
+        assert rows["other"]["paused"] and not rows["default"]["paused"]
+        assert b"Resume" in response.content and b"Pause" in response.content
+
+    def test_workers_page_flags_stale_processes_and_counts_running_jobs(self, admin_client, jobs):
+        stale = Process.objects.register("worker", "worker-2", queues=["mail"], threads=1)
+        Process.objects.filter(id=stale.id).update(
+            last_heartbeat_at=timezone.now() - timedelta(minutes=5)
+        )
+        response = admin_client.get(WORKERS)
+        content = response.content.decode()
+        assert "worker-1" in content and "worker-2" in content
+        assert content.count("solidq-badge solidq-failed") == 1 and ">alive<" in content
+        assert f"?status=claimed&amp;process={jobs.worker.pk}" in content
+        stale_only = admin_client.get(WORKERS, {"heartbeat": "stale"})
+        assert [p.name for p in stale_only.context["cl"].result_list] == ["worker-2"]
+
+    def test_worker_page_lists_its_running_jobs(self, admin_client, jobs):
+        url = reverse("admin:django_solidq_process_change", args=[jobs.worker.pk])
+        content = admin_client.get(url).content.decode()
+        assert "tests.app.tasks.echo" in content and change_url(jobs.claimed) in content
+
+    def test_recurring_tasks_page(self, admin_client, jobs):
+        RecurringTask.objects.create(
+            key="nightly", schedule="0 3 * * *", task_path="tests.app.tasks.add", args=[1, 2]
+        )
+        RecurringTask.objects.create(key="broken", schedule="every blah", command="echo hi")
+        RecurringExecution.objects.create(
+            task_key="nightly", run_at=timezone.now(), job=jobs.finished
+        )
+        content = admin_client.get(RECURRING).content.decode()
+        assert "nightly" in content and "0 3 * * *" in content and "tests.app.tasks.add" in content
+        assert "invalid schedule" in content and "$ echo hi" in content
+        task = RecurringTask.objects.get(key="nightly")
+        detail = admin_client.get(
+            reverse("admin:django_solidq_recurringtask_change", args=[task.pk])
+        )
+        assert change_url(jobs.finished) in detail.content.decode()
+
+    def test_run_a_recurring_task_now(self, db):
+        task = RecurringTask.objects.create(
+            key="sum", schedule="0 3 * * *", task_path="tests.app.tasks.add", args=[1, 2]
+        )
+        bad = RecurringTask.objects.create(
+            key="gone", schedule="0 3 * * *", task_path="tests.app.tasks.nope"
+        )
+        viewer = client_with("view_recurringtask", username="viewer")
+        data = {"action": "run_now", "_selected_action": [str(task.pk)], "index": "0"}
+        viewer.post(RECURRING, data)
+        assert not Job.objects.exists()
+        operator = client_with("view_recurringtask", "run_job_now")
+        response = operator.post(
+            RECURRING, {**data, "_selected_action": [str(task.pk), str(bad.pk)]}, follow=True
+        )
+        text = " ".join(messages_of(response))
+        assert "sum: enqueued" in text and "gone: not enqueued" in text
+        assert Job.objects.get().args == [1, 2]
+        assert not RecurringExecution.objects.exists()  # the schedule's ticks are untouched
+
+    def test_app_index_links_mission_control(self, admin_client, db):
+        content = admin_client.get(reverse("admin:app_list", args=["django_solidq"])).content
+        assert b"Mission Control" in content and DASHBOARD.encode() in content
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+class TestRetry:
+    def test_retries_selected_failed_jobs_after_confirming(self, admin_client, jobs):
+        response = act(admin_client, "retry_jobs", [jobs.failed.pk])
+        assert "Retried 1 job(s)." in messages_of(response)
+        retried = job(str(jobs.failed.pk))
+        assert retried.execution("readyexecution") is not None
+        assert len(retried.errors) == 1  # kept as history
+
+    def test_says_other_jobs_are_left_alone(self, admin_client, jobs):
+        response = act(admin_client, "retry_jobs", [jobs.failed.pk, jobs.ready.pk])
+        assert "Retried 1 job(s)." in messages_of(response)
+        assert any("Only failed jobs" in m for m in messages_of(response))
+
+    def test_retries_all_jobs_matching_a_filter(self, admin_client, db):
+        other = failed_job("another task")
+        Job.objects.filter(pk=other.pk).update(task_path="tests.app.tasks.add")
+        boom = [failed_job(f"m{i}") for i in range(3)]
+        response = act(
+            admin_client,
+            "retry_jobs",
+            [boom[0].pk],
+            url=f"{JOBS}?status=failed&task=tests.app.tasks.fail",
+            select_across="1",
+        )
+        assert "Retried 3 job(s)." in messages_of(response)
+        assert list(FailedExecution.objects.values_list("job_id", flat=True)) == [other.pk]
+
+    def test_a_click_is_capped_and_says_so(self, admin_client, db, monkeypatch):
+        monkeypatch.setattr(jobs_admin, "BULK_LIMIT", 2)
+        failures = [failed_job() for _ in range(5)]
+        response = act(
+            admin_client,
+            "retry_jobs",
+            [failures[0].pk],
+            url=f"{JOBS}?status=failed",
+            select_across="1",
+        )
+        assert "Retried 2 job(s)." in messages_of(response)
+        assert any("Run the action again" in m for m in messages_of(response))
+        assert FailedExecution.objects.count() == 3
+
+    def test_batches_are_separate_transactions(self, admin_client, db, monkeypatch):
+        calls = []
+        original = jobs_admin.RETRY.work
+        monkeypatch.setattr(
+            jobs_admin,
+            "RETRY",
+            jobs_admin.BulkAction(
+                **{
+                    **jobs_admin.RETRY.__dict__,
+                    "batch_size": 2,
+                    "work": lambda ids: calls.append(len(ids)) or original(ids),
+                }
+            ),
+        )
+        failures = [failed_job() for _ in range(5)]
+        act(admin_client, "retry_jobs", [f.pk for f in failures])
+        assert calls == [2, 2, 1]
+
+
+class TestDiscard:
+    def test_discards_pending_scheduled_blocked_and_failed_jobs(self, admin_client, jobs):
+        targets = [jobs.ready, jobs.scheduled, jobs.blocked, jobs.failed]
+        response = act(admin_client, "discard_jobs", [j.pk for j in targets])
+        assert "Discarded 4 job(s)." in messages_of(response)
+        for target in targets:
+            ended = job(str(target.pk))
+            assert ended.discarded_at is not None and ended.finished_at is not None
+        for model in (ReadyExecution, ScheduledExecution, BlockedExecution, FailedExecution):
+            assert not model.objects.exists()
+
+    def test_never_a_running_job_and_says_why(self, admin_client, jobs):
+        confirm = admin_client.post(
+            JOBS,
+            {"action": "discard_jobs", "_selected_action": [str(jobs.claimed.pk)], "index": "0"},
+        )
+        assert b"None of the selected jobs" in confirm.content
+        assert b"a running job cannot be discarded" in confirm.content
+        response = act(admin_client, "discard_jobs", [jobs.claimed.pk, jobs.finished.pk])
+        text = " ".join(messages_of(response))
+        assert "Discarded 0 job(s)." in text
+        assert "running job(s) are left alone" in text and "already ended" in text
+        assert ClaimedExecution.objects.filter(job=jobs.claimed).exists()
+        assert job(str(jobs.claimed.pk)).discarded_at is None
+
+
+class TestRunNow:
+    def test_makes_scheduled_jobs_ready(self, admin_client, jobs):
+        response = act(admin_client, "run_jobs_now", [jobs.scheduled.pk, jobs.ready.pk])
+        assert "Made ready 1 job(s)." in messages_of(response)
+        assert any("Only scheduled jobs" in m for m in messages_of(response))
+        assert not ScheduledExecution.objects.exists()
+        assert ReadyExecution.objects.filter(job=jobs.scheduled).exists()
+
+
+class TestQueues:
+    def test_pause_and_resume(self, admin_client, db):
+        response = admin_client.post(PAUSE, {"queue": "mail"}, follow=True)
+        assert Pause.objects.is_paused("mail")
+        assert "Paused queue 'mail'" in messages_of(response)[0]
+        admin_client.post(RESUME, {"queue": "mail"})
+        assert not Pause.objects.is_paused("mail")
+
+    def test_pause_needs_post_and_a_name(self, admin_client, db):
+        assert admin_client.get(PAUSE, {"queue": "mail"}).status_code == 405
+        assert admin_client.post(PAUSE, {"queue": " "}).status_code == 400
+        assert not Pause.objects.exists()
+
+    def test_pause_needs_csrf(self, db):
+        client = client_with("view_job", "pause_queue")
+        client.handler.enforce_csrf_checks = True
+        assert client.post(PAUSE, {"queue": "mail"}).status_code == 403
+        assert not Pause.objects.exists()
+
+    def test_clear_discards_only_that_queues_pending_jobs(self, admin_client, jobs):
+        mail = [tasks.add.using(queue_name="mail").enqueue(i, i) for i in range(3)]
+        confirm = admin_client.get(CLEAR, {"queue": "mail"})
+        assert b"Discard 3 pending jobs" in confirm.content
+        assert ReadyExecution.objects.filter(queue_name="mail").count() == 3
+        response = admin_client.post(CLEAR, {"queue": "mail"}, follow=True)
+        assert "Discarded 3 pending job(s) of queue 'mail'." in messages_of(response)
+        assert all(job(r.id).discarded_at for r in mail)
+        assert ReadyExecution.objects.filter(job=jobs.ready).exists()  # other queue untouched
+
+    def test_clear_is_capped(self, admin_client, db, monkeypatch):
+        monkeypatch.setattr(queues_admin, "CLEAR_LIMIT", 2)
+        monkeypatch.setattr(queues_admin, "CLEAR_BATCH", 1)
+        for i in range(3):
+            tasks.add.using(queue_name="mail").enqueue(i, i)
+        response = admin_client.post(CLEAR, {"queue": "mail"}, follow=True)
+        assert "Discarded 2 pending job(s) of queue 'mail'." in messages_of(response)
+        assert any("Clear it again" in m for m in messages_of(response))
+        assert ReadyExecution.objects.filter(queue_name="mail").count() == 1
+
+
+# --- permissions and read-only ----------------------------------------------------------------
+
+
+class TestPermissions:
+    def test_staff_without_view_permission_sees_nothing(self, db):
+        client = client_with()
+        for url in (JOBS, DASHBOARD, QUEUES, WORKERS, RECURRING):
+            assert client.get(url).status_code == 403, url
+
+    def test_view_permission_shows_pages_but_no_actions(self, jobs):
+        client = client_with("view_job", "view_process", "view_recurringtask")
+        for url in (JOBS, DASHBOARD, QUEUES, WORKERS, RECURRING, change_url(jobs.failed)):
+            assert client.get(url).status_code == 200, url
+        assert not client.get(JOBS).context["action_form"]
+        queues_page = client.get(QUEUES).content
+        assert b">Pause<" not in queues_page and b"Clear pending" not in queues_page
+        assert b'name="CHANGE_FORM-action"' not in client.get(change_url(jobs.failed)).content
+
+    @pytest.mark.parametrize(
+        ("permission", "action", "state"),
+        [
+            ("retry_job", "retry_jobs", "failed"),
+            ("discard_job", "discard_jobs", "ready"),
+            ("run_job_now", "run_jobs_now", "scheduled"),
+        ],
+    )
+    def test_each_action_needs_its_own_permission(self, jobs, permission, action, state):
+        target = getattr(jobs, state)
+        others = [p for p in ("retry_job", "discard_job", "run_job_now") if p != permission]
+        without = client_with("view_job", *others, username="without")
+        data = {"action": action, "_selected_action": [str(target.pk)], "index": "0"}
+        refused = without.post(JOBS, data, follow=True)
+        assert "No action selected." in messages_of(refused)
+        refused = without.post(JOBS, {**data, "post": "yes"}, follow=True)
+        assert "No action selected." in messages_of(refused)
+        assert job(str(target.pk)).execution(jobs_admin.EXECUTIONS[state]) is not None
+        with_it = client_with("view_job", permission, username="with")
+        names = [
+            name for name, _ in with_it.get(JOBS).context["action_form"].fields["action"].choices
+        ]
+        assert action in names
+        act(with_it, action, [target.pk])
+        assert job(str(target.pk)).execution(jobs_admin.EXECUTIONS[state]) is None
+
+    def test_an_action_on_the_job_page_needs_its_permission(self, jobs):
+        client = client_with("view_job", "discard_job")
+        url = change_url(jobs.failed)
+        data = {"CHANGE_FORM-action": "retry_jobs", "_selected_action": str(jobs.failed.pk)}
+        client.post(url, {**data, "post": "yes"})
+        assert FailedExecution.objects.filter(job=jobs.failed).exists()
+
+    def test_pause_and_clear_need_their_permissions(self, jobs):
+        viewer = client_with("view_job", "discard_job")
+        assert viewer.post(PAUSE, {"queue": "default"}).status_code == 403
+        assert viewer.post(RESUME, {"queue": "default"}).status_code == 403
+        pauser = client_with("view_job", "pause_queue", username="pauser")
+        assert pauser.get(CLEAR, {"queue": "default"}).status_code == 403
+        assert pauser.post(CLEAR, {"queue": "default"}).status_code == 403
+        assert ReadyExecution.objects.filter(job=jobs.ready).exists()
+        assert pauser.post(PAUSE, {"queue": "default"}).status_code == 302
+        assert Pause.objects.is_paused("default")
+
+    def test_nothing_is_editable_added_or_deleted_by_hand(self, admin_client, jobs):
+        for model, obj in (
+            ("job", jobs.failed),
+            ("process", jobs.worker),
+        ):
+            add = reverse(f"admin:django_solidq_{model}_add")
+            assert admin_client.get(add).status_code == 403
+            change = reverse(f"admin:django_solidq_{model}_change", args=[obj.pk])
+            assert admin_client.post(change, {"queue_name": "x", "kind": "x"}).status_code == 403
+            delete = reverse(f"admin:django_solidq_{model}_delete", args=[obj.pk])
+            assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+        assert Job.objects.get(pk=jobs.failed.pk).queue_name == "default"
+        content = admin_client.get(JOBS).content
+        assert b"delete_selected" not in content
+
+    def test_execution_tables_and_pauses_are_not_registered(self, admin_client, db):
+        from django.contrib import admin
+
+        registered = {m._meta.model_name for m in admin.site._registry}
+        assert {"job", "process", "recurringtask"} <= registered
+        assert not registered & {
+            "readyexecution",
+            "claimedexecution",
+            "failedexecution",
+            "scheduledexecution",
+            "blockedexecution",
+            "pause",
+            "semaphore",
+        }
+
+
+# --- model methods the admin relies on ------------------------------------------------------
+
+
+class TestModelMethods:
+    def test_distinct_values_is_a_loose_scan(self, db):
+        for queue in ("b", "a", "b", "c"):
+            tasks.add.using(queue_name=queue).enqueue(1, 1)
+        assert Job.objects.distinct_values("queue_name") == ["a", "b", "c"]
+        assert ReadyExecution.objects.distinct_values("queue_name", limit=2) == ["a", "b"]
+
+    def test_scheduled_run_now_and_discard(self, db):
+        first = tasks.add.using(run_after=timedelta(hours=1)).enqueue(1, 1)
+        second = tasks.add.using(run_after=timedelta(hours=1)).enqueue(2, 2)
+        assert ScheduledExecution.objects.filter(job_id=first.id).run_now() == 1
+        assert ReadyExecution.objects.filter(job_id=first.id).exists()
+        assert ScheduledExecution.objects.filter(job_id=second.id).discard() == 1
+        assert job(second.id).discarded_at is not None
+
+    def test_blocked_and_ready_discard(self, db):
+        from tests.test_admin_support import blocked_job
+
+        blocked = blocked_job()
+        assert BlockedExecution.objects.discard() == 1
+        assert job(str(blocked.pk)).discarded_at is not None
+        ready = tasks.add.enqueue(1, 1)
+        assert ReadyExecution.objects.discard() == 1
+        assert job(ready.id).discarded_at is not None
+        assert ReadyExecution.objects.discard() == 0
+
+    def test_queue_stats_include_paused_and_configured_queues(self, db):
+        Pause.objects.pause("quiet")
+        tasks.add.using(queue_name="busy").enqueue(1, 1)
+        stats = {row["name"]: row for row in ReadyExecution.objects.queue_stats(cap=10)}
+        assert stats["quiet"]["paused"] and stats["quiet"]["pending"] == 0
+        assert stats["busy"]["pending"] == 1 and stats["busy"]["latency"] is not None
+
+    def test_throughput_and_task_stats(self, db):
+        tasks.add.enqueue(1, 1)
+        failed_job()
+        since = timezone.now() - timedelta(hours=1)
+        assert sum(Job.objects.finished_per_minute(since).values()) == 1
+        assert sum(FailedExecution.objects.per_minute(since).values()) == 1
+        assert FailedExecution.objects.top_tasks(since) == [("tests.app.tasks.fail", 1)]
+        assert Job.objects.durations_by_task(since)[0]["task_path"] == "tests.app.tasks.add"
