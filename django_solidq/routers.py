@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Model
 
 from .conf import queue_database
@@ -40,4 +41,6 @@ class QueueRouter:
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool | None:
         if app_label == APP_LABEL:
             return db == queue_database()
+        if db == queue_database() and db != DEFAULT_DB_ALIAS:
+            return False  # a database of its own holds the queue tables and nothing else
         return None

@@ -49,6 +49,7 @@ class Watchdog:
         self.on_hard_timeout = on_hard_timeout
         self._watches: dict[int, Watch] = {}
         self._lock = threading.Lock()
+        self._watching = threading.Event()  # set while any job runs under a timeout
         self._thread = threading.Thread(target=self._run, name="solidq-watchdog", daemon=True)
         self._thread.start()
 
@@ -61,16 +62,20 @@ class Watchdog:
         ident = threading.get_ident()
         with self._lock:
             self._watches[ident] = Watch(job_id, time.monotonic() + timeout)
+            self._watching.set()
         try:
             yield
         finally:
             with self._lock:
                 watch = self._watches.pop(ident)
+                if not self._watches:
+                    self._watching.clear()
                 if watch.interrupted:
                     _raise_in(ident, None)  # too late to matter: don't let it escape the job
 
     def _run(self) -> None:
         while True:
+            self._watching.wait()  # no timeouts to watch: no wake-ups
             time.sleep(0.05)
             now = time.monotonic()
             with self._lock:

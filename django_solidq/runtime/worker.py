@@ -19,6 +19,7 @@ from django_solidq.runtime.process import Registered
 from django_solidq.runtime.timeouts import Watchdog
 
 logger = logging.getLogger("django_solidq.worker")
+COALESCE_SECONDS = 0.002
 
 
 class Worker(Registered):
@@ -47,13 +48,24 @@ class Worker(Registered):
 
     def run(self) -> None:
         """Poll until stopped; claim only for idle threads, so nothing waits in a prefetch."""
+        backlog = False
         while not self.stopping.is_set():
             idle = self.pool.idle
+            if backlog and 0 < idle < self.min_batch:
+                # Jobs are waiting and most threads are busy: give a few more threads a moment
+                # to free up, so that one claim serves several of them.
+                self.stopping.wait(COALESCE_SECONDS)
+                idle = self.pool.idle
             claimed = self._claim(idle) if idle else 0
-            if claimed == idle and idle:
+            backlog = claimed == idle and idle > 0
+            if backlog:
                 continue  # there may be more: claim again at once
             self.wakeup.wait(None if idle == 0 else self.config.polling_interval)
             self.wakeup.clear()
+
+    @property
+    def min_batch(self) -> int:
+        return max(1, self.config.threads // 2)
 
     def _claim(self, limit: int) -> int:
         try:
