@@ -7,13 +7,16 @@ More fixtures live in their own modules; keep this one small.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import TransactionTestCase
 
 from testproject.dbcheck import canonical, describe, server_error, start_hint
+from tests.harness import RunJobs
 
 _UNREACHABLE: str | None = None
 
@@ -91,3 +94,19 @@ def queue_db_name(django_db_setup: None) -> str:
     from django.db import connection
 
     return str(connection.settings_dict["NAME"])
+
+
+@pytest.fixture
+def runjobs(tmp_path: Path) -> Iterator[Callable[..., RunJobs]]:
+    """Start real ``manage.py runjobs`` subprocesses on the test database; all are stopped
+    (TERM, then KILL of the whole process group) when the test ends."""
+    started: list[RunJobs] = []
+
+    def start(*args: str, config: dict[str, Any] | None = None) -> RunJobs:
+        process = RunJobs(tmp_path / f"runjobs-{len(started)}.log", *args, config=config)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

@@ -20,20 +20,6 @@ EVERY_SECOND = {"task": "tests.app.tasks.noop", "schedule": "* * * * * *"}
 HOURLY = {"task": "tests.app.tasks.noop", "schedule": "every hour"}
 
 
-@pytest.fixture
-def runjobs(tmp_path):
-    started: list[RunJobs] = []
-
-    def start(*args: str, config: dict | None = None) -> RunJobs:
-        process = RunJobs(tmp_path / f"runjobs-{len(started)}.log", *args, config=config)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-
-
 def schedulers() -> int:
     return Process.objects.filter(kind="scheduler").count()
 

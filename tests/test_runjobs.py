@@ -13,25 +13,11 @@ from django.tasks import TaskResultStatus, default_task_backend
 
 from django_solidq.models import ClaimedExecution, Job, Process, ReadyExecution
 from tests.app import tasks
-from tests.harness import RunJobs, child_pids, pid_alive, wait_for
+from tests.harness import child_pids, pid_alive, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 ONE_THREAD = {"WORKERS": [{"queues": ["*"], "threads": 1, "polling_interval": 0.05}]}
-
-
-@pytest.fixture
-def runjobs(tmp_path):
-    started: list[RunJobs] = []
-
-    def start(*args: str, config: dict | None = None) -> RunJobs:
-        process = RunJobs(tmp_path / f"runjobs-{len(started)}.log", *args, config=config)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def status(result_id: str) -> str:
