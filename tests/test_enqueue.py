@@ -78,3 +78,31 @@ def test_passing_a_model_instance_says_to_pass_its_id():
 
     with pytest.raises(ArgumentNotSerializable, match="pk_of"):
         tasks.echo.enqueue(User.objects.create(username="bob"))
+
+
+def test_a_job_enqueued_in_a_transaction_is_invisible_elsewhere_until_commit():
+    import threading
+
+    from django.db import connections
+
+    from django_solidq.conf import queue_database
+
+    def seen_by_another_connection(job_id: str) -> bool:
+        found: list[bool] = []
+
+        def look() -> None:
+            try:
+                found.append(Job.objects.filter(id=job_id).exists())
+            finally:
+                connections[queue_database()].close()
+
+        thread = threading.Thread(target=look)
+        thread.start()
+        thread.join(10)
+        return found[0]
+
+    with transaction.atomic(using=queue_database()):
+        result = tasks.add.enqueue(1, 2)
+        assert Job.objects.filter(id=result.id).exists()
+        assert not seen_by_another_connection(result.id)
+    assert seen_by_another_connection(result.id)

@@ -50,3 +50,43 @@ def test_the_command_honours_age_and_task():
     assert Job.objects.count() == 1
     call_command("solidq_clear_finished", stdout=out)
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.process
+def test_100k_finished_jobs_are_cleared_in_batches_while_workers_keep_running(runjobs):
+    import threading
+
+    from django.db import connections
+
+    from django_solidq.conf import queue_database
+    from django_solidq.models import ReadyExecution
+    from tests.harness import wait_for
+
+    old = timezone.now() - timedelta(days=2)
+    enqueue_all([tasks.noop.bind() for _ in range(100_000)])
+    ReadyExecution.objects.all()._raw_delete(queue_database())
+    Job.objects.update(finished_at=old)  # as if they ran two days ago
+    runjobs()
+    cleared: list[int] = []
+
+    def clear() -> None:
+        try:
+            cleared.append(Job.objects.clear_finished(old + timedelta(seconds=1), 2_000))
+        finally:
+            connections[queue_database()].close()
+
+    clearing = threading.Thread(target=clear)
+    clearing.start()
+    live = [tasks.add.enqueue(i, i) for i in range(100)]
+    wait_for(
+        lambda: (
+            Job.objects.filter(id__in=[r.id for r in live], finished_at__isnull=False).count()
+            == 100
+        ),
+        timeout=120,
+        what="jobs enqueued during the clear to run",
+    )
+    clearing.join(300)
+    assert cleared == [100_000]
+    assert Job.objects.count() == 100
