@@ -83,6 +83,17 @@ def cmd_enqueue_bulk(ns: argparse.Namespace) -> dict[str, Any]:
     return {"n": ns.n, "seconds": seconds, "api": "bulk_create (set-up only)"}
 
 
+def cmd_enqueue_limited(ns: argparse.Namespace) -> dict[str, Any]:
+    """Ours only: n jobs of benchmarks.limited_tasks.<task>, keys 0..keys-1 round robin."""
+    import django_solidq
+    from benchmarks import limited_tasks
+
+    task = getattr(limited_tasks, ns.task)
+    started = time.perf_counter()
+    django_solidq.enqueue_all([task.bind(i % ns.keys) for i in range(ns.n)])
+    return {"n": ns.n, "seconds": time.perf_counter() - started}
+
+
 def cmd_enqueue_one(ns: argparse.Namespace) -> dict[str, Any]:
     from benchmarks import tasks
 
@@ -182,6 +193,11 @@ def main() -> int:
     p.add_argument("n", type=int)
     p.add_argument("--setup", action="store_true")
     p.set_defaults(func=cmd_enqueue_bulk)
+    p = sub.add_parser("enqueue-limited")
+    p.add_argument("task")
+    p.add_argument("n", type=int)
+    p.add_argument("--keys", type=int, default=1)
+    p.set_defaults(func=cmd_enqueue_limited)
     p = sub.add_parser("enqueue-one")
     p.add_argument("task")
     p.add_argument("args", nargs="*")

@@ -114,8 +114,9 @@ class TestJobLists:
         assert listed(admin_client.get(JOBS, {"exception": "tests.app.tasks.Bo"})) == []
         by_worker = admin_client.get(JOBS, {"process": str(jobs.worker.pk)})
         assert listed(by_worker) == [str(jobs.claimed.pk)]
-        today = timezone.now().date().isoformat()
-        tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+        # As the admin's own date filter links them: aware start-of-day datetimes.
+        midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        today, tomorrow = str(midnight), str(midnight + timedelta(days=1))
         by_date = admin_client.get(JOBS, {"enqueued_at__gte": today, "enqueued_at__lt": tomorrow})
         assert len(listed(by_date)) == 8
 

@@ -23,7 +23,13 @@ def queue_atomic() -> Iterator[str]:
     """
     using = queue_database()
     connection = connections[using]
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
+    if connection.in_atomic_block:
+        # Part of a larger transaction (the caller's, or another transition's): no savepoint,
+        # which would cost two more round trips; an error fails the whole transaction.
+        with transaction.atomic(using=using, savepoint=False):
+            yield using
+        return
+    if connection.vendor != "sqlite":
         with transaction.atomic(using=using):
             yield using
         return

@@ -38,18 +38,50 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
                 self.filter(concurrency_key=key)
                 .order_by("-priority", "id")
                 .select_for_update(skip_locked=True)
+                .values_list("id", "job_id", "job__task_path", "queue_name", "priority")
                 .first()
             )
             if blocked is None:
                 return False
-            job = Job.objects.get(id=blocked.job_id)
-            limit = limit_of(job.task_path)
+            blocked_id, job_id, task_path, queue_name, priority = blocked
+            limit = limit_of(task_path)
             if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
                 return False
-            self.filter(id=blocked.id)._raw_delete(self.db)
-            ReadyExecution.objects.create(job=job, queue_name=job.queue_name, priority=job.priority)
+            self.filter(id=blocked_id)._raw_delete(self.db)
+            ReadyExecution.objects.create(job_id=job_id, queue_name=queue_name, priority=priority)
             notify_ready(self.db)
         return True
+
+    def hand_over(self, key: str) -> bool:
+        """Pass a finishing job's permit straight to the most urgent blocked job of ``key``
+        (moved to ready); False if none is blocked. Call with the key's semaphore locked."""
+        from django_solidq.conf import get_config
+        from django_solidq.runtime.notifier import notify_ready
+
+        from . import postgres
+        from .base import vendor
+        from .ready_execution import ReadyExecution
+
+        if vendor() == "postgresql":
+            return postgres.hand_over(key, self.db, get_config().listen_notify)
+        else:
+            blocked = (
+                self.filter(concurrency_key=key)
+                .order_by("-priority", "id")
+                .select_for_update(skip_locked=True)
+                .values_list("id", "job_id", "queue_name", "priority")
+                .first()
+            )
+            moved = blocked is not None
+            if blocked is not None:
+                blocked_id, job_id, queue_name, priority = blocked
+                self.filter(id=blocked_id)._raw_delete(self.db)
+                ReadyExecution.objects.create(
+                    job_id=job_id, queue_name=queue_name, priority=priority
+                )
+        if moved:
+            notify_ready(self.db)
+        return moved
 
     def unblock_expired(self) -> int:
         """Concurrency maintenance: retry keys whose blocked jobs waited past their expiry

@@ -48,6 +48,13 @@ class JobQuerySet(QueueQuerySet["Job"]):
                 notify_ready(self.db)
         return job
 
+    def release_locks(self, jobs: Sequence[Job]) -> None:
+        """After these jobs ended well: their permits and unique keys, in one transaction."""
+        with queue_atomic():
+            for job in jobs:
+                job.release_permit()
+                job.release_unique_lock()
+
     def live(self) -> JobQuerySet:
         """Jobs that have not ended: ready, scheduled, blocked, running or retrying."""
         return self.filter(finished_at=None, failedexecution=None)
@@ -326,12 +333,6 @@ class Job(models.Model):
         if self.unique_key:
             Semaphore.objects.signal(f"unique:{self.unique_key}", timedelta(days=1))
 
-    def release_locks(self) -> None:
-        """After a successful end: its concurrency permit and its unique key, in one transaction."""
-        with queue_atomic():
-            self.release_permit()
-            self.release_unique_lock()
-
     def discard_for_concurrency(self) -> None:
         from django_solidq.errors import error_entry
         from django_solidq.exceptions import ConcurrencyLimitReached
@@ -354,8 +355,11 @@ class Job(models.Model):
         duration = (
             limit.lasts if limit else timedelta(seconds=get_config().default_concurrency_duration)
         )
-        Semaphore.objects.signal(self.concurrency_key, duration)
-        BlockedExecution.objects.release_one(self.concurrency_key)
+        # Lock the key's semaphore first: an enqueue blocking a job on this key holds the same
+        # lock, so once we have it every blocked job of the key is visible to us.
+        Semaphore.objects.lock(self.concurrency_key)
+        if not BlockedExecution.objects.hand_over(self.concurrency_key):
+            Semaphore.objects.signal(self.concurrency_key, duration)
 
     def fail_for_good(self) -> None:
         from .failed_execution import FailedExecution

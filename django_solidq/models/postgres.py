@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 READY = "solidq_ready_executions"
 SCHEDULED = "solidq_scheduled_executions"
 CLAIMED = "solidq_claimed_executions"
+BLOCKED = "solidq_blocked_executions"
 JOBS = "solidq_jobs"
 PAUSES = "solidq_pauses"
 INSERT_FIELDS = (
@@ -101,6 +102,27 @@ def enqueue_all(jobs: Sequence[Job], using: str, notify: bool) -> None:
         _, ready, _ = cursor.fetchone()
         if ready and notify:
             cursor.execute("SELECT pg_notify('solidq_ready', '')")
+
+
+def hand_over(key: str, using: str, notify: bool) -> bool:
+    """The next blocked job of ``key`` moved to ready (and workers told), in one statement."""
+    sql = f"""
+        WITH next AS (
+            SELECT id FROM {BLOCKED} WHERE concurrency_key = %s
+            ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ), moved AS (
+            DELETE FROM {BLOCKED} b USING next WHERE b.id = next.id
+            RETURNING b.job_id, b.queue_name, b.priority
+        ), ready AS (
+            INSERT INTO {READY} (job_id, queue_name, priority, created_at)
+            SELECT job_id, queue_name, priority, now() FROM moved RETURNING 1
+        )
+        SELECT count(*), {"count(pg_notify('solidq_ready', ''))" if notify else "0"} FROM ready
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
 def claim(

@@ -33,6 +33,10 @@ class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
         self.filter(id=semaphore.id).update(value=F("value") - 1, expires_at=expires_at)
         return True
 
+    def lock(self, key: str) -> None:
+        """Hold ``key``'s row lock until the transaction ends (no row: nothing to hold)."""
+        list(self.select_for_update().filter(key=key).values_list("id", flat=True))
+
     def signal(self, key: str, duration: timedelta) -> bool:
         """Give back a permit of ``key`` (never above its limit)."""
         return bool(
