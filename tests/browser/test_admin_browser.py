@@ -191,3 +191,49 @@ def test_every_page(page, live_server, admin_user, screenshot):
     page.click(".actions button[type=submit]")
     page.wait_for_selector("text=Yes, discard")
     screenshot("confirm-discard")
+
+
+def test_a_retried_job_succeeds_once_a_worker_runs_it(page, live_server, admin_user, tmp_path):
+    result = tasks.flaky_twice.enqueue(str(tmp_path / "n"))
+    Job.objects.filter(id=result.id).update(exception_executions={"[tests.app.tasks.Flaky]": 9})
+    perform_enqueued_jobs()  # fails, its retry rule used up: a failed job
+    assert FailedExecution.objects.filter(job_id=result.id).exists()
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/django_solidq/job/{result.id}/change/")
+    page.select_option("select[name='CHANGE_FORM-action']", "retry_jobs")
+    page.click(".actions button[type=submit]")
+    page.click("text=Yes, retry")
+    page.wait_for_selector("ul.messagelist")
+    perform_enqueued_jobs(include_scheduled=True)  # a worker runs it (its retries reset)
+    page.goto(f"{live_server.url}/admin/django_solidq/job/{result.id}/change/")
+    assert "finished" in page.inner_text("#content").lower()
+    assert "tests.app.tasks.Flaky" in page.inner_text(".solidq-error")  # history kept
+
+
+def test_a_paused_queue_is_skipped_by_workers_until_resumed(page, live_server, admin_user):
+    mail = tasks.add.using(queue_name="mail").enqueue(2, 3)
+    log_in(page, live_server)
+    page.click("text=Queues")
+    page.locator("tr[data-queue='mail'] button:has-text('Pause')").click()
+    page.wait_for_selector("ul.messagelist")
+    other = tasks.add.enqueue(1, 1)
+    ran = [r.id for r in perform_enqueued_jobs()]  # a worker polling every queue
+    assert ran == [other.id]
+    page.locator("tr[data-queue='mail'] button:has-text('Resume')").click()
+    page.wait_for_selector("text=Resumed queue 'mail'")
+    assert [r.id for r in perform_enqueued_jobs()] == [mail.id]
+
+
+def test_run_a_recurring_task_now(page, live_server, admin_user):
+    from django_solidq import schedule_recurring_task
+
+    schedule_recurring_task("nightly", task="tests.app.tasks.noop", schedule="every day at 2am")
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/django_solidq/recurringtask/")
+    page.check("input[name=_selected_action]")
+    page.select_option("select[name=action]", "run_now")
+    page.click(".actions button[type=submit]")
+    page.wait_for_selector("ul.messagelist")
+    assert "nightly: enqueued" in page.inner_text("ul.messagelist").lower()
+    assert Job.objects.filter(task_path="tests.app.tasks.noop").count() == 1
+    assert not RecurringExecution.objects.exists()  # its ticks are untouched
