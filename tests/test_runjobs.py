@@ -392,3 +392,24 @@ def test_a_rule_matching_process_exit_error_decides_for_lost_attempts(runjobs, t
     wait_for(lambda: finished(doomed.id), timeout=40, what="the rule to give up")
     assert counter.read_text() == "2"  # the rule's 2 attempts, not the cap's 5
     assert status(doomed.id) == TaskResultStatus.FAILED
+
+
+def test_a_lost_host_s_job_reruns_on_another_supervisor_within_threshold_and_a_heartbeat(
+    runjobs, tmp_path
+):
+    marker = tmp_path / "marker"
+    timing = {"PROCESS_HEARTBEAT_INTERVAL": 0.5, "PROCESS_ALIVE_THRESHOLD": 2}
+    result = tasks.sleep_then_mark.enqueue(str(marker), 2.0)
+    host_a = runjobs(config=timing)
+    wait_for(marker.exists, what="the job to start on host A")
+    runjobs(config=timing)  # host B, already running when A is lost
+    wait_for(lambda: Process.objects.filter(kind="supervisor").count() == 2, what="host B")
+    os.killpg(host_a.pid, signal.SIGKILL)  # the whole host: supervisor and workers at once
+    lost_at = time.monotonic()
+    marker.unlink()
+    wait_for(marker.exists, timeout=30, what="the job to run again on host B")
+    assert time.monotonic() - lost_at <= 2 + 0.5 + 1.5  # threshold + a heartbeat (+ slack)
+    wait_for(lambda: finished(result.id), timeout=30, what="the re-run to finish")
+    final = default_task_backend.get_result(result.id)
+    assert final.status == TaskResultStatus.SUCCESSFUL
+    assert final.errors[0].exception_class_path == "django_solidq.exceptions.ProcessPrunedError"
