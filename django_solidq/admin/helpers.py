@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -188,7 +188,24 @@ def navigation(request: HttpRequest, active: str) -> list[dict[str, Any]]:
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Queue tables change only through named actions: no add, edit or delete by hand."""
+    """Queue tables change only through named actions: no add, edit or delete by hand.
+
+    Its pages carry Mission Control's navigation, ``nav_section`` marked as the current one.
+    """
+
+    nav_section = ""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {"solidq_nav": navigation(request, self.nav_section)}
+        return super().changeform_view(
+            request, object_id, form_url, {**extra, **(extra_context or {})}
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -469,18 +469,6 @@ class JobAdmin(ReadOnlyAdmin):
         }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
 
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra = {"solidq_nav": navigation(request, "")}
-        return super().changeform_view(
-            request, object_id, form_url, {**extra, **(extra_context or {})}
-        )
-
     # columns
     @admin.display(description="job", ordering="id")
     def job(self, job: Job) -> str:

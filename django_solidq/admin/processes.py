@@ -43,6 +43,8 @@ class HeartbeatFilter(admin.SimpleListFilter):
 
 @admin.register(Process)
 class ProcessAdmin(ReadOnlyAdmin):
+    nav_section = "workers"
+
     list_display = [
         "name",
         "kind",
@@ -106,18 +108,6 @@ class ProcessAdmin(ReadOnlyAdmin):
             ),
         }
         return super().changelist_view(request, {**extra, **(extra_context or {})})
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra = {"solidq_nav": navigation(request, "workers")}
-        return super().changeform_view(
-            request, object_id, form_url, {**extra, **(extra_context or {})}
-        )
 
     @admin.display(description="queues")
     def queues(self, process: Process) -> str:

@@ -23,6 +23,8 @@ RECENT_RUNS = 10
 
 @admin.register(RecurringTask)
 class RecurringTaskAdmin(ReadOnlyAdmin):
+    nav_section = "recurring"
+
     list_display = [
         "key",
         "schedule",
@@ -72,18 +74,6 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
     ) -> HttpResponse:
         extra = {"solidq_nav": navigation(request, "recurring"), "title": "Recurring tasks"}
         return super().changelist_view(request, {**extra, **(extra_context or {})})
-
-    def changeform_view(
-        self,
-        request: HttpRequest,
-        object_id: str | None = None,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra = {"solidq_nav": navigation(request, "recurring")}
-        return super().changeform_view(
-            request, object_id, form_url, {**extra, **(extra_context or {})}
-        )
 
     def has_run_now_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(PERMISSIONS["run_now"])

@@ -160,7 +160,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
             .annotate(minute=TruncMinute("finished_at", tzinfo=UTC))
             .order_by()
             .values("minute")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .values_list("minute", "n")
         )
         return dict(rows)

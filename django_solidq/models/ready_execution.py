@@ -113,8 +113,6 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
         scan), the running jobs, the pauses and the workers' configured queue names."""
         from django_solidq.conf import get_config
 
-        from .failed_execution import FailedExecution
-
         running = dict(
             ClaimedExecution.objects.order_by()
             .values("job__queue_name")
@@ -140,9 +138,11 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
                     "latency": (now - oldest) if oldest else None,
                     "oldest": oldest,
                     "running": running.get(name, 0),
-                    "failed": FailedExecution.objects.filter(job__queue_name=name)[
-                        : cap + 1
-                    ].count(),
+                    # From the jobs side: the (queue_name, finished_at) index finds the queue's
+                    # unfinished jobs, instead of joining every failed execution to its job.
+                    "failed": Job.objects.filter(
+                        queue_name=name, finished_at=None, failedexecution__isnull=False
+                    )[: cap + 1].count(),
                     "paused": name in paused,
                 }
             )
