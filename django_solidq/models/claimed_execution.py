@@ -151,7 +151,6 @@ class ClaimedExecution(models.Model):
                 return False
             job.record_attempt(worker_id, self.created_at)
             job.record_error(error)
-            job.release_permit()
             _conclude(job, retry_at, discard)
         return True
 
@@ -163,20 +162,24 @@ class ClaimedExecution(models.Model):
         self.delete()
         job.record_attempt(worker, self.created_at)
         job.record_error(error_entry(error_class, message, worker_id=worker))
-        job.release_permit()
         retry_at, discard = policy(job, error_class(message))
         _conclude(job, retry_at, discard)
 
 
 def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
+    """The attempt ended: save it, give back what the job held, and place it.
+
+    Locks are taken in one order everywhere — unique key, then concurrency permit, as an
+    enqueue takes them — so that releases and enqueues never deadlock."""
     fields = ["errors", "exception_executions", "queue_name", "priority"]
     if discard:
         job.finished_at = job.discarded_at = timezone.now()
         fields += ["finished_at", "discarded_at"]
     job.save_outcome(*fields)
+    if retry_at is None:
+        job.release_unique_lock()  # the job has ended
+    job.release_permit()  # it is not running any more, whatever comes next
     if retry_at is not None:
         job.enter(retry_at)
-        return
-    if not discard:
+    elif not discard:
         job.fail_for_good()
-    job.release_unique_lock()

@@ -49,11 +49,15 @@ class JobQuerySet(QueueQuerySet["Job"]):
         return job
 
     def release_locks(self, jobs: Sequence[Job]) -> None:
-        """After these jobs ended well: their permits and unique keys, in one transaction."""
+        """After these jobs ended well: their unique keys and permits, in one transaction.
+
+        Keys are locked in one global order (unique keys, then permits, each sorted), as
+        every other transaction takes them, so concurrent releases cannot deadlock."""
         with queue_atomic():
-            for job in jobs:
-                job.release_permit()
+            for job in sorted(jobs, key=lambda j: j.unique_key or ""):
                 job.release_unique_lock()
+            for job in sorted(jobs, key=lambda j: j.concurrency_key or ""):
+                job.release_permit()
 
     def live(self) -> JobQuerySet:
         """Jobs that have not ended: ready, scheduled, blocked, running or retrying."""
@@ -77,8 +81,13 @@ class JobQuerySet(QueueQuerySet["Job"]):
             return jobs
         with queue_atomic():
             self.bulk_create(plain, batch_size=BULK_BATCH)
-            # One at a time: each needs its permit or unique lock.
-            stored = {j.pk: self.enqueue(j) for j in jobs if j.limited}
+            # One at a time: each needs its permit or unique lock. Key by key (the lock order
+            # every transaction follows), in the given order within a key.
+            limited = sorted(
+                (j for j in jobs if j.limited),
+                key=lambda j: (j.concurrency_key or "", j.unique_key or ""),
+            )
+            stored = {j.pk: self.enqueue(j) for j in limited}
             ReadyExecution.objects.bulk_create(
                 [
                     ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)

@@ -42,9 +42,10 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
                 ]
             )
             jobs = Job.objects.in_bulk(limited)
-            for _, job_id, _, _ in rows:  # in due order, so blocked jobs keep it
-                if job_id in limited:
-                    jobs[job_id].enter(None)  # takes a permit, or blocks
+            # Key by key (the lock order every transaction follows), in due order within a key.
+            due = [jobs[job_id] for _, job_id, _, _ in rows if job_id in limited]
+            for job in sorted(due, key=lambda j: j.concurrency_key or ""):
+                job.enter(None)  # takes a permit, or blocks
             notify_ready(self.db)
         return len(rows)
 
