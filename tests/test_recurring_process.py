@@ -37,7 +37,11 @@ def test_two_schedulers_enqueue_every_tick_exactly_once(runjobs):
     second = runjobs("--only-dispatchers", config=config)
     wait_for(lambda: schedulers() == 2, timeout=30, what="two schedulers")
     both_up = time.time()
-    time.sleep(5)
+    wait_for(
+        lambda: RecurringExecution.objects.filter(task_key="tick").count() >= 5,
+        timeout=30,
+        what="five ticks with both schedulers running",
+    )
     stop(first, second)
 
     executions = list(RecurringExecution.objects.filter(task_key="tick").order_by("run_at"))
