@@ -35,6 +35,8 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.run import ensure_interpreter  # noqa: E402
+
 DOC = REPO / "docs" / "benchmarks.md"
 DB_NAME = os.environ.get("ADMIN_BENCH_DB_NAME", "solidq_admin_bench")
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
@@ -65,35 +67,6 @@ EXCEPTIONS = [
 
 
 # -- interpreter and database ---------------------------------------------------------------
-
-
-def _importable() -> bool:
-    try:
-        import admin_interface  # noqa: F401
-        import django  # noqa: F401
-        import psycopg  # noqa: F401
-
-        import django_solidq  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def ensure_interpreter() -> None:
-    """Re-run under a Python that has Django, psycopg, django-admin-interface and
-    django_solidq's dependencies (``BENCH_PYTHON``, /work/venv, the repository's .venv)."""
-    if _importable():
-        return
-    here = Path(sys.executable).resolve()
-    for candidate in (
-        os.environ.get("BENCH_PYTHON"),
-        "/work/venv/bin/python",
-        str(REPO / ".venv/bin/python"),
-    ):
-        if candidate and Path(candidate).exists() and Path(candidate).resolve() != here:
-            print(f"(re-running under {candidate})", flush=True)
-            os.execv(candidate, [candidate, __file__, *sys.argv[1:]])
-    sys.exit("No Python with Django, psycopg and django-admin-interface: set BENCH_PYTHON.")
 
 
 def pg_connect(dbname: str) -> Any:
@@ -724,7 +697,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
-    ensure_interpreter()
+    ensure_interpreter(__file__, ("django", "psycopg", "admin_interface", "django_solidq"))
     ns = parse_args()
     started = time.perf_counter()
     if not ns.reuse:

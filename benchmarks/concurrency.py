@@ -91,7 +91,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the jobs; prints only")
     parser.add_argument("--timeout", type=float, default=240.0)
     ns = parser.parse_args()
-    run.ensure_interpreter()
+    run.ensure_interpreter(__file__)
     procs = run.Procs(Path(tempfile.mkdtemp(prefix="solidq-concurrency-bench-")))
     side = run.Ours(Path(sys.executable), procs)
     results = []

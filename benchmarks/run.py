@@ -19,6 +19,7 @@ import atexit
 import collections
 import contextlib
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -28,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +57,16 @@ class BenchError(Exception):
 # -- interpreters ---------------------------------------------------------------------------
 
 
-def _ours_importable() -> bool:
-    try:
-        import django  # noqa: F401
-        import psycopg  # noqa: F401
-
-        import django_solidq  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _importable(modules: Sequence[str]) -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in modules)
 
 
-def ensure_interpreter() -> None:
-    """Re-run under a Python that has Django, psycopg and django_solidq's dependencies."""
-    if _ours_importable():
+def ensure_interpreter(
+    script: str = __file__, modules: Sequence[str] = ("django", "psycopg", "django_solidq")
+) -> None:
+    """Re-run ``script`` under a Python that can import ``modules`` (``BENCH_PYTHON``,
+    /work/venv, the repository's .venv)."""
+    if _importable(modules):
         return
     here = Path(sys.executable).resolve()
     for candidate in (
@@ -79,9 +76,9 @@ def ensure_interpreter() -> None:
     ):
         if candidate and Path(candidate).exists() and Path(candidate).resolve() != here:
             print(f"(re-running under {candidate})", flush=True)
-            os.execv(candidate, [candidate, __file__, *sys.argv[1:]])
+            os.execv(candidate, [candidate, script, *sys.argv[1:]])
     sys.exit(
-        "No Python with Django, psycopg and django_solidq's dependencies: run scripts/bootstrap "
+        f"No Python that imports {', '.join(modules)}: run scripts/bootstrap "
         "or set BENCH_PYTHON=/path/to/python."
     )
 
