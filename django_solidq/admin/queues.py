@@ -70,28 +70,27 @@ def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
 
 
 def pause_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    if not model_admin.has_pause_permission(request):
-        raise PermissionDenied
-    name = _queue_name(request)
-    Pause.objects.pause(name)
-    model_admin.message_user(
-        request, f"Paused queue {name!r}: workers take no new jobs from it.", messages.SUCCESS
-    )
-    return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))
+    return _set_paused(model_admin, request, paused=True)
 
 
 def resume_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+    return _set_paused(model_admin, request, paused=False)
+
+
+def _set_paused(model_admin: JobAdmin, request: HttpRequest, paused: bool) -> HttpResponse:
+    """POST only, with the pause permission: pause or resume the queue named in the form."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     if not model_admin.has_pause_permission(request):
         raise PermissionDenied
     name = _queue_name(request)
-    Pause.objects.resume(name)
-    model_admin.message_user(
-        request, f"Resumed queue {name!r}: workers take jobs from it again.", messages.SUCCESS
-    )
+    if paused:
+        Pause.objects.pause(name)
+        message = f"Paused queue {name!r}: workers take no new jobs from it."
+    else:
+        Pause.objects.resume(name)
+        message = f"Resumed queue {name!r}: workers take jobs from it again."
+    model_admin.message_user(request, message, messages.SUCCESS)
     return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))
 
 
