@@ -1,4 +1,4 @@
-"""Session-wide test setup: database server check, stale SQLite files, ``queue_db_name``.
+"""Session-wide test setup: database server check, stale SQLite files, the ``runjobs`` fixture.
 
 ``SOLIDQ_TEST_DB`` (sqlite, postgres or mysql) picks the database, see ``tests/settings.py``.
 More fixtures live in their own modules; keep this one small.
@@ -86,14 +86,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if _UNREACHABLE:
         lines.append(_UNREACHABLE)
     return lines
-
-
-@pytest.fixture(scope="session")
-def queue_db_name(django_db_setup: None) -> str:
-    """The test database's real NAME, for ``runjobs`` subprocesses (``SOLIDQ_TEST_DB_NAME``)."""
-    from django.db import connection
-
-    return str(connection.settings_dict["NAME"])
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.tasks import TaskResultStatus, default_task_backend
@@ -106,3 +108,15 @@ def test_a_job_enqueued_in_a_transaction_is_invisible_elsewhere_until_commit():
         assert Job.objects.filter(id=result.id).exists()
         assert not seen_by_another_connection(result.id)
     assert seen_by_another_connection(result.id)
+
+
+def test_the_testing_helpers_list_and_run_what_was_enqueued():
+    from django_solidq.testing import enqueued_jobs, perform_enqueued_jobs
+
+    tasks.add.enqueue(1, 2)
+    later = tasks.noop.using(run_after=timedelta(hours=1)).enqueue()
+    assert [j.task_path for j in enqueued_jobs()] == ["tests.app.tasks.add", "tests.app.tasks.noop"]
+    assert [str(j.pk) for j in enqueued_jobs("tests.app.tasks.noop")] == [later.id]
+    assert [r.return_value for r in perform_enqueued_jobs()] == [3]  # due jobs only
+    assert [r.id for r in perform_enqueued_jobs(include_scheduled=True)] == [later.id]
+    assert enqueued_jobs() == []

@@ -110,7 +110,3 @@ def update_each(objs: Sequence[models.Model], fields: Sequence[str], using: str)
 
 def vendor() -> str:
     return connections[queue_database()].vendor
-
-
-def on_commit(func: Any) -> None:
-    transaction.on_commit(func, using=queue_database())

@@ -80,9 +80,6 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
         )
         return [(ready_id, str(job_id)) for ready_id, job_id in rows]
 
-    def queue_names(self) -> list[str]:
-        return sorted(set(self.values_list("queue_name", flat=True).distinct()))
-
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded). Rows a worker is
         claiming at this moment are skipped (they are running now, not pending)."""
