@@ -208,9 +208,11 @@ def load_data(scale: float) -> dict[str, Any]:
             '{{}}'::jsonb
           FROM (SELECT i, now() - random() * interval '7 days' AS f
                 FROM generate_series(1, {n["failed"]}) AS i) AS s
-          RETURNING id, last_attempted_at)
-        INSERT INTO solidq_failed_executions (job_id, created_at)
-        SELECT id, last_attempted_at + interval '1 second' FROM j""",
+          RETURNING id, task_path, queue_name, errors, last_attempted_at)
+        INSERT INTO solidq_failed_executions
+          (job_id, task_path, queue_name, exception_class, created_at)
+        SELECT id, task_path, queue_name, errors -> -1 ->> 'exception_class_path',
+          last_attempted_at + interval '1 second' FROM j""",
         # Pending, enqueued over the last hour.
         f"""WITH j AS (
           INSERT INTO solidq_jobs ({JOB_COLUMNS})

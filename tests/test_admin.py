@@ -24,8 +24,9 @@ from django_solidq.models import (
     RecurringTask,
     ScheduledExecution,
 )
+from django_solidq.testing import perform_enqueued_jobs
 from tests.app import tasks
-from tests.test_admin_support import Jobs, client_with, failed_job, job, make_jobs
+from tests.test_admin_support import Jobs, blocked_job, client_with, failed_job, job, make_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -119,6 +120,51 @@ class TestJobLists:
         today, tomorrow = str(midnight), str(midnight + timedelta(days=1))
         by_date = admin_client.get(JOBS, {"enqueued_at__gte": today, "enqueued_at__lt": tomorrow})
         assert len(listed(by_date)) == 8
+
+    def test_exception_filter_on_the_failed_list_uses_the_failing_error(self, admin_client, jobs):
+        # Failed first with Boom, retried, failed for good with another class: the Failed
+        # list's filter goes by the error that ended the job; other lists by any attempt.
+        Job.objects.filter(pk=jobs.failed.pk).update(
+            errors=[
+                {"exception_class_path": "tests.app.tasks.Boom", "message": "1"},
+                {"exception_class_path": "app.errors.Other", "message": "2"},
+            ]
+        )
+        FailedExecution.objects.filter(job=jobs.failed).update(exception_class="app.errors.Other")
+        failed_other = admin_client.get(JOBS, {"status": "failed", "exception": "app.errors.Other"})
+        assert listed(failed_other) == [str(jobs.failed.pk)]
+        assert failed_other.context["cl"].result_count == 1
+        failed_boom = admin_client.get(
+            JOBS, {"status": "failed", "exception": "tests.app.tasks.Boom"}
+        )
+        assert listed(failed_boom) == []
+        assert listed(admin_client.get(JOBS, {"exception": "tests.app.tasks.Boom"})) == [
+            str(jobs.failed.pk)
+        ]
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {"status": "ready"},
+            {"status": "ready", "queue": "default"},
+            {"status": "ready", "queue": "nowhere"},
+            {"status": "scheduled"},
+            {"status": "blocked"},
+            {"status": "failed"},
+            {"status": "failed", "exception": "tests.app.tasks.Boom"},
+            {"status": "failed", "exception": "tests.app.tasks.Boom", "queue": "default"},
+            {"status": "failed", "task": "tests.app.tasks.fail"},
+            {"status": "claimed"},
+            {},
+        ],
+    )
+    def test_counts_through_the_execution_table_match_the_list(self, admin_client, jobs, query):
+        for i in range(3):
+            tasks.add.enqueue(i, i)
+            failed_job()
+        response = admin_client.get(JOBS, query)
+        cl = response.context["cl"]
+        assert cl.result_count == len(listed(response)) == len(cl.queryset)
 
     def test_filter_choices_are_offered(self, admin_client, jobs):
         content = admin_client.get(JOBS).content.decode()
@@ -385,9 +431,54 @@ class TestRunNow:
     def test_makes_scheduled_jobs_ready(self, admin_client, jobs):
         response = act(admin_client, "run_jobs_now", [jobs.scheduled.pk, jobs.ready.pk])
         assert "Made ready 1 job(s)." in messages_of(response)
-        assert any("Only scheduled jobs" in m for m in messages_of(response))
+        assert any("Only scheduled and blocked jobs" in m for m in messages_of(response))
         assert not ScheduledExecution.objects.exists()
         assert ReadyExecution.objects.filter(job=jobs.scheduled).exists()
+        # The job's own time says it runs now, not at the time it was scheduled for.
+        jobs.scheduled.refresh_from_db()
+        assert jobs.scheduled.scheduled_at <= timezone.now()
+
+    def test_runs_a_blocked_job_outside_its_limit(self, admin_client, jobs):
+        key = jobs.blocked.concurrency_key
+        assert key
+        response = act(admin_client, "run_jobs_now", [jobs.blocked.pk])
+        assert "Made ready 1 job(s)." in messages_of(response)
+        assert not BlockedExecution.objects.exists()
+        assert ReadyExecution.objects.filter(job=jobs.blocked).exists()
+        jobs.blocked.refresh_from_db()
+        # It takes no permit and so gives none back when it ends.
+        assert jobs.blocked.concurrency_key is None
+
+    def test_from_the_unfiltered_list_takes_scheduled_and_blocked_jobs(self, admin_client, jobs):
+        select_all = {"select_across": "1"}
+        confirm = act(admin_client, "run_jobs_now", [jobs.ready.pk], confirm=False, **select_all)
+        assert confirm.context["count"] == 2
+        assert {j.pk for j in confirm.context["sample"]} == {jobs.scheduled.pk, jobs.blocked.pk}
+        response = act(admin_client, "run_jobs_now", [jobs.ready.pk], **select_all)
+        assert "Made ready 2 job(s)." in messages_of(response)
+
+
+class TestHistory:
+    def test_each_job_acted_on_gets_a_log_entry_by_its_user(self, admin_client, jobs):
+        from django.contrib.admin.models import CHANGE, LogEntry
+
+        act(admin_client, "discard_jobs", [jobs.ready.pk, jobs.failed.pk])
+        entries = LogEntry.objects.filter(action_flag=CHANGE).order_by("object_id")
+        assert sorted(e.object_id for e in entries) == sorted(
+            [str(jobs.ready.pk), str(jobs.failed.pk)]
+        )
+        assert all(e.user.username == "admin" for e in entries)
+        assert all("Discard (discarded 2 of 2 job(s)" in e.change_message for e in entries)
+        history = admin_client.get(
+            reverse("admin:django_solidq_job_history", args=[jobs.failed.pk])
+        )
+        assert "Discard (discarded 2 of 2" in history.content.decode()
+
+    def test_nothing_done_nothing_logged(self, admin_client, jobs):
+        from django.contrib.admin.models import LogEntry
+
+        act(admin_client, "retry_jobs", [jobs.ready.pk])
+        assert not LogEntry.objects.exists()
 
 
 class TestQueues:
@@ -558,6 +649,55 @@ class TestModelMethods:
         stats = {row["name"]: row for row in ReadyExecution.objects.queue_stats(cap=10)}
         assert stats["quiet"]["paused"] and stats["quiet"]["pending"] == 0
         assert stats["busy"]["pending"] == 1 and stats["busy"]["latency"] is not None
+
+    def test_queue_stats_list_queues_holding_only_scheduled_blocked_or_failed_jobs(self, db):
+        tasks.add.using(queue_name="later", run_after=timedelta(hours=1)).enqueue(1, 1)
+        blocked = blocked_job()
+        Job.objects.filter(pk=blocked.pk).update(queue_name="waiting")
+        BlockedExecution.objects.filter(job=blocked).update(queue_name="waiting")
+        failed = tasks.fail.using(queue_name="broken").enqueue("x")
+        perform_enqueued_jobs()
+        stats = {row["name"]: row for row in ReadyExecution.objects.queue_stats(cap=10)}
+        assert stats["later"]["scheduled"] == 1 and stats["later"]["pending"] == 0
+        assert "waiting" in stats
+        assert stats["broken"]["failed"] == 1
+        assert FailedExecution.objects.get(job_id=failed.id).queue_name == "broken"
+
+    def test_a_failure_keeps_its_task_queue_and_exception_class(self, db):
+        failed = failed_job()
+        row = FailedExecution.objects.get(job=failed)
+        assert (row.task_path, row.queue_name, row.exception_class) == (
+            "tests.app.tasks.fail",
+            "default",
+            "tests.app.tasks.Boom",
+        )
+        assert FailedExecution.objects.recent_exception_classes(10) == ["tests.app.tasks.Boom"]
+
+    def test_migration_0002_fills_the_failure_columns_of_older_rows(self, db):
+        import importlib
+
+        from django.apps import apps
+        from django.db import connections
+
+        failed = failed_job()
+        FailedExecution.objects.filter(job=failed).update(
+            task_path="", queue_name="", exception_class=""
+        )
+        migration = importlib.import_module(
+            "django_solidq.migrations.0002_failure_columns_and_search_indexes"
+        )
+        db_alias = FailedExecution.objects.db
+
+        class Editor:
+            connection = connections[db_alias]
+
+        migration.fill_failure_columns(apps, Editor())
+        row = FailedExecution.objects.get(job=failed)
+        assert (row.task_path, row.queue_name, row.exception_class) == (
+            "tests.app.tasks.fail",
+            "default",
+            "tests.app.tasks.Boom",
+        )
 
     def test_throughput_and_task_stats(self, db):
         tasks.add.enqueue(1, 1)

@@ -71,6 +71,7 @@ def blocked_job() -> Job:
     result = tasks.add.enqueue(40, 2)
     row = job(result.id)
     ReadyExecution.objects.filter(job=row).delete()
+    Job.objects.filter(pk=row.pk).update(concurrency_key="account-1")
     BlockedExecution.objects.create(
         job=row,
         queue_name=row.queue_name,

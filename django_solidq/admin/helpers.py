@@ -67,11 +67,17 @@ def show_count(n: int, cap: int | None = None) -> str:
 
 
 class CappedPaginator(Paginator):
-    """Counts at most ``COUNT_CAP + 1`` rows; pages past the cap are not offered."""
+    """Counts at most ``COUNT_CAP + 1`` rows; pages past the cap are not offered.
+
+    ``counted``: rows known to be as many as the list's (set by the admin when a cheaper
+    table holds them one for one), counted instead of the list's own query."""
+
+    counted: QuerySet[Any] | None = None
 
     @cached_property
     def count(self) -> int:
-        return capped_count(self.object_list)  # type: ignore[arg-type]
+        rows = self.counted if self.counted is not None else self.object_list
+        return capped_count(rows)  # type: ignore[arg-type]
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

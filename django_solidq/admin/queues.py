@@ -52,9 +52,11 @@ def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
             {
                 **stats,
                 "pending_display": show_count(stats["pending"]),
+                "scheduled_display": show_count(stats["scheduled"]),
                 "failed_display": show_count(stats["failed"]),
                 "latency_display": duration(stats["latency"]) if stats["latency"] else "",
                 "pending_url": f"{jobs}?status=ready&{query}",
+                "scheduled_url": f"{jobs}?status=scheduled&{query}",
                 "running_url": f"{jobs}?status=claimed&{query}",
                 "failed_url": f"{jobs}?status=failed&{query}",
                 "clear_url": reverse("admin:django_solidq_job_queue_clear") + f"?{query}",

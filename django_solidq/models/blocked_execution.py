@@ -89,6 +89,34 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
         keys = set(self.expired().values_list("concurrency_key", flat=True).distinct())
         return sum(self.release_one(key) for key in keys)
 
+    def run_now(self) -> int:
+        """Make these jobs ready now, outside their concurrency limit (the admin's "Run now").
+
+        The job's concurrency key is cleared: it runs without a permit and gives none back
+        when it ends, so the limit's count stays right for the jobs still under it."""
+        from django_solidq.runtime.notifier import notify_ready
+
+        from .ready_execution import ReadyExecution
+
+        with queue_atomic():
+            rows = list(
+                self.select_for_update(skip_locked=True).values_list(
+                    "id", "job_id", "queue_name", "priority"
+                )
+            )
+            if not rows:
+                return 0
+            BlockedExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
+            Job.objects.filter(id__in=[r[1] for r in rows]).update(concurrency_key=None)
+            ReadyExecution.objects.bulk_create(
+                [
+                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                    for _, job_id, queue_name, priority in rows
+                ]
+            )
+            notify_ready(self.db)
+        return len(rows)
+
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded). A blocked job holds
         no permit, so there is nothing to release."""
@@ -125,6 +153,8 @@ class BlockedExecution(models.Model):
                 fields=["concurrency_key", "-priority", "id"], name="solidq_blocked_release"
             ),
             models.Index(fields=["expires_at", "concurrency_key"], name="solidq_blocked_expiry"),
+            # The admin's queues page: which queues have blocked jobs.
+            models.Index(fields=["queue_name"], name="solidq_blocked_queue"),
         ]
 
     def __str__(self) -> str:

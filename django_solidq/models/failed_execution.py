@@ -35,6 +35,11 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
             Job.objects.filter(id__in=job_ids).update(finished_at=now, discarded_at=now)
         return len(job_ids)
 
+    def recent_exception_classes(self, limit: int, sample: int = 200) -> list[str]:
+        """The exception classes of the latest ``sample`` failures, sorted, at most ``limit``."""
+        recent = self.order_by("-created_at").values_list("exception_class", flat=True)[:sample]
+        return sorted(set(recent) - {""})[:limit]
+
     def per_minute(self, since: datetime) -> dict[datetime, int]:
         """Jobs that failed for good since ``since`` (and are still failed), per minute."""
         rows = (
@@ -52,10 +57,10 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
         rows = (
             self.filter(created_at__gte=since)
             .order_by()
-            .values("job__task_path")
+            .values("task_path")
             .annotate(n=Count("id"))
-            .order_by("-n", "job__task_path")
-            .values_list("job__task_path", "n")[:limit]
+            .order_by("-n", "task_path")
+            .values_list("task_path", "n")[:limit]
         )
         return list(rows)
 
@@ -64,15 +69,38 @@ FailedExecutionManager = models.Manager.from_queryset(FailedExecutionQuerySet)
 
 
 class FailedExecution(models.Model):
+    """A job that failed for good. Like Solid Queue's row it keeps the error that ended the
+    job (its class), and like the other execution tables the job's queue (and task): the
+    admin filters and counts failures by them without joining every failure to its job."""
+
     id = models.BigAutoField(primary_key=True)
     job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    task_path = models.CharField(max_length=255, default="")
+    queue_name = models.CharField(max_length=128, default="")
+    # The last attempt's exception class path ("" if the job had no error entry).
+    exception_class = models.CharField(max_length=255, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = FailedExecutionManager()
 
     class Meta:
         db_table = "solidq_failed_executions"
-        indexes = [models.Index(fields=["created_at"], name="solidq_failed_created")]
+        indexes = [
+            models.Index(fields=["created_at"], name="solidq_failed_created"),
+            models.Index(fields=["queue_name", "created_at"], name="solidq_failed_queue"),
+            models.Index(fields=["exception_class", "created_at"], name="solidq_failed_exception"),
+        ]
 
     def __str__(self) -> str:
         return f"failed {self.job_id}"
+
+    @classmethod
+    def of(cls, job: Job) -> FailedExecution:
+        """The row for ``job``, which failed for good, not yet stored."""
+        last = job.errors[-1] if job.errors else {}
+        return cls(
+            job=job,
+            task_path=job.task_path,
+            queue_name=job.queue_name,
+            exception_class=str(last.get("exception_class_path", ""))[:255],
+        )

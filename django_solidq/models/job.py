@@ -128,6 +128,23 @@ class JobQuerySet(QueueQuerySet["Job"]):
             scheduled_at=task.run_after,
         )
 
+    def search_arguments(self, term: str) -> JobQuerySet:
+        """Jobs whose positional or keyword arguments (as JSON text) contain ``term``, in any
+        case. On PostgreSQL a term of 3+ characters is looked up in a trigram index."""
+        from .expressions import ArgumentsText
+
+        return self.alias(arguments_text=ArgumentsText()).filter(arguments_text__icontains=term)
+
+    def raised(self, exception_class_path: str) -> JobQuerySet:
+        """Jobs with an attempt that raised this exception class (exactly this path)."""
+        from django.db import connections
+
+        if connections[self.db].features.supports_json_field_contains:
+            # JSON containment, no text cast (PostgreSQL: GIN index solidq_job_errors).
+            return self.filter(errors__contains=[{"exception_class_path": exception_class_path}])
+        # The path as a JSON string value: the closing quote keeps Boom from matching BoomError.
+        return self.filter(errors__icontains=f'{exception_class_path}"')
+
     def finished(self) -> JobQuerySet:
         return self.filter(finished_at__isnull=False)
 
@@ -242,13 +259,14 @@ class Job(models.Model):
             ("pause_queue", "Can pause and resume queues"),
         ]
         indexes = [
-            models.Index(fields=["finished_at"], name="solidq_job_finished"),
+            # Finished and discarded lists, retention, and the dashboard's throughput (an
+            # index-only count of successes per minute: discarded_at is in the index).
+            models.Index(fields=["finished_at", "discarded_at"], name="solidq_job_finished"),
             models.Index(fields=["queue_name", "finished_at"], name="solidq_job_queue_finished"),
             models.Index(fields=["task_path", "finished_at"], name="solidq_job_task_finished"),
             models.Index(fields=["enqueued_at"], name="solidq_job_enqueued"),
             models.Index(fields=["concurrency_key"], name="solidq_job_concurrency_key"),
             models.Index(fields=["unique_key", "finished_at"], name="solidq_job_unique_key"),
-            models.Index(fields=["discarded_at"], name="solidq_job_discarded"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -373,4 +391,4 @@ class Job(models.Model):
     def fail_for_good(self) -> None:
         from .failed_execution import FailedExecution
 
-        FailedExecution.objects.create(job=self)
+        FailedExecution.of(self).save(force_insert=True)

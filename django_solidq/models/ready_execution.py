@@ -104,11 +104,15 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
         )
 
     def queue_stats(self, cap: int = 10_000, limit: int = 200) -> list[dict[str, Any]]:
-        """One row per known queue: pending (ready) size, latency, running and failed counts
-        and whether it is paused. Counts stop at ``cap + 1`` (shown as "more than cap") so
-        no statement counts a whole big table. Queues come from the ready rows (loose index
-        scan), the running jobs, the pauses and the workers' configured queue names."""
+        """One row per known queue: pending (ready) and scheduled sizes, latency, running and
+        failed counts and whether it is paused. Counts stop at ``cap + 1`` (shown as "more
+        than cap") so no statement counts a whole big table. Queues: every queue that holds a
+        job in an execution table (loose index scans), is paused, or a worker is set to."""
         from django_solidq.conf import get_config
+
+        from .blocked_execution import BlockedExecution
+        from .failed_execution import FailedExecution
+        from .scheduled_execution import ScheduledExecution
 
         running = dict(
             ClaimedExecution.objects.order_by()
@@ -123,7 +127,13 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
             for name in worker.queues
             if not name.endswith("*")
         }
-        names = sorted({*self.distinct_values("queue_name", limit), *running, *paused, *configured})
+        holding = [
+            *self.distinct_values("queue_name", limit),
+            *ScheduledExecution.objects.distinct_values("queue_name", limit),
+            *BlockedExecution.objects.distinct_values("queue_name", limit),
+            *FailedExecution.objects.distinct_values("queue_name", limit),
+        ]
+        names = sorted({*holding, *running, *paused, *configured})
         now = timezone.now()
         stats = []
         for name in names:
@@ -132,14 +142,13 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
                 {
                     "name": name,
                     "pending": self.filter(queue_name=name)[: cap + 1].count(),
+                    "scheduled": ScheduledExecution.objects.filter(queue_name=name)[
+                        : cap + 1
+                    ].count(),
                     "latency": (now - oldest) if oldest else None,
                     "oldest": oldest,
                     "running": running.get(name, 0),
-                    # From the jobs side: the (queue_name, finished_at) index finds the queue's
-                    # unfinished jobs, instead of joining every failed execution to its job.
-                    "failed": Job.objects.filter(
-                        queue_name=name, finished_at=None, failedexecution__isnull=False
-                    )[: cap + 1].count(),
+                    "failed": FailedExecution.objects.filter(queue_name=name)[: cap + 1].count(),
                     "paused": name in paused,
                 }
             )

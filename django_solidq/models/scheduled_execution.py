@@ -65,6 +65,8 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
             if not rows:
                 return 0
             ScheduledExecution.objects.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+            # The job runs now: its detail page should not promise a later time.
+            Job.objects.filter(id__in=[row[1] for row in rows]).update(scheduled_at=timezone.now())
             ReadyExecution.objects.bulk_create(
                 [
                     ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
@@ -106,6 +108,8 @@ class ScheduledExecution(models.Model):
         db_table = "solidq_scheduled_executions"
         indexes = [
             models.Index(fields=["scheduled_at", "-priority", "id"], name="solidq_scheduled_due"),
+            # The admin's queues page and the scheduled list of one queue.
+            models.Index(fields=["queue_name", "scheduled_at"], name="solidq_scheduled_queue"),
         ]
 
     def __str__(self) -> str:
