@@ -440,8 +440,29 @@ def measure(client: Any, page: dict[str, Any]) -> dict[str, Any]:
         slowest_ms=slowest[0],
         slowest_sql=slowest[1],
         bytes=len(response.content),
+        shows=shown(response.content.decode()),
     )
     return result
+
+
+def shown(html: str) -> str:
+    """What the page shows, read from its HTML (a fast page must not be an empty one): a
+    list's rows and its count, a confirmation's count, the queues page's queues."""
+    import re
+
+    from django.utils.html import strip_tags
+
+    rows = html.count('class="action-select"')
+    if rows:
+        paginator = re.search(r'<nav class="paginator".*?</h2>(.*?)</nav>', html, re.S)
+        lines = strip_tags(paginator.group(1)).split("\n") if paginator else []
+        total = [line.strip() for line in lines if line.strip()]
+        return f"{rows} rows of {total[-1] if total else '?'}"
+    confirm = re.search(r'class="solidq-confirm-count"><strong>(.*?)</strong>', html, re.S)
+    if confirm:
+        return strip_tags(confirm.group(1)).strip()
+    queues = html.count("data-queue=")
+    return f"{queues} queues" if queues else ""
 
 
 def explain(sql: str) -> str:
@@ -571,16 +592,17 @@ def short_sql(sql: str, length: int = 170) -> str:
 
 def table(results: list[dict[str, Any]]) -> str:
     lines = [
-        "| page | median ms (min-max of 5) | SQL statements | SQL ms | slowest statement |",
-        "| --- | --- | --- | --- | --- |",
+        "| page | shows | median ms (min-max of 5) | SQL statements | SQL ms | slowest statement |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | FAILED: {r['error']} | | | |")
+            lines.append(f"| {r['name']} | | FAILED: {r['error']} | | | |")
             continue
         over = " **over 300**" if r["median_ms"] > LIMIT_MS else ""
         lines.append(
-            f"| {r['name']} | {r['median_ms']:,.0f}{over} ({r['min_ms']:,.0f}-{r['max_ms']:,.0f})"
+            f"| {r['name']} | {r['shows']} | {r['median_ms']:,.0f}{over} "
+            f"({r['min_ms']:,.0f}-{r['max_ms']:,.0f})"
             f" | {r['queries']} | {r['sql_ms']:,.0f} | {r['slowest_ms']:,.1f} ms: "
             f"`{short_sql(r['slowest_sql'])}` |"
         )
@@ -752,7 +774,8 @@ def run(ns: argparse.Namespace, started: float) -> None:
         flag = "  OVER" if result["median_ms"] > LIMIT_MS else ""
         print(
             f"{page['name']:<42} {result['median_ms']:8.1f} ms  {result['queries']:3d} q  "
-            f"sql {result['sql_ms']:7.1f} ms  slowest {result['slowest_ms']:7.1f} ms{flag}",
+            f"sql {result['sql_ms']:7.1f} ms  slowest {result['slowest_ms']:7.1f} ms  "
+            f"{result['shows']}{flag}",
             flush=True,
         )
     info["load_after"] = loadavg()
