@@ -100,6 +100,13 @@ class TestJobLists:
         assert "<b>broke</b>" not in content
         assert "failed" in content and "ago" in content
 
+    def test_blocked_jobs_show_their_concurrency_key_and_expiry(self, admin_client, jobs):
+        content = admin_client.get(JOBS, {"status": "blocked"}).content.decode()
+        assert "<code>account-1</code>" in content
+        assert "block expires in 4" in content  # minutes: the fixture's block lasts 5
+        detail = admin_client.get(change_url(jobs.blocked)).content.decode()
+        assert "block on &#x27;account-1&#x27; expires" in detail
+
     def test_running_jobs_name_their_worker(self, admin_client, jobs):
         content = admin_client.get(JOBS, {"status": "claimed"}).content.decode()
         assert "worker-1" in content

@@ -544,6 +544,8 @@ class JobAdmin(ReadOnlyAdmin):
             columns.remove("state")  # the filter says it
         if status == "claimed":
             columns.insert(columns.index("when") + 1, "worker")
+        if status == "blocked":
+            columns.insert(columns.index("when") + 1, "concurrency")
         return columns
 
     def get_search_results(
@@ -638,6 +640,18 @@ class JobAdmin(ReadOnlyAdmin):
             error.get("exception_class_path", ""),
             short_class(str(error.get("exception_class_path", ""))),
             message if len(message) <= 60 else message[:59] + "…",
+        )
+
+    @admin.display(description="concurrency key")
+    def concurrency(self, job: Job) -> SafeString | str:
+        blocked = job.execution("blockedexecution")
+        if blocked is None:
+            return ""
+        return format_html(
+            '<code>{}</code><br><small title="{}">block expires {}</small>',
+            blocked.concurrency_key,
+            localize(timezone.localtime(blocked.expires_at)),
+            ago(blocked.expires_at),
         )
 
     @admin.display(description="worker")
@@ -736,6 +750,10 @@ class JobAdmin(ReadOnlyAdmin):
                 continue
             if state == "scheduled":
                 events.append((row.scheduled_at, "due: becomes pending"))
+            if state == "blocked":
+                events.append(
+                    (row.expires_at, f"block on {row.concurrency_key!r} expires: retried then")
+                )
             events.append((row.created_at, f"entered {dict(STATES)[state].lower()}"))
         if job.finished_at:
             ended = "discarded" if job.discarded_at else "finished successfully"
