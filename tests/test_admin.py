@@ -38,6 +38,7 @@ RESUME = reverse("admin:django_solidq_job_queue_resume")
 CLEAR = reverse("admin:django_solidq_job_queue_clear")
 WORKERS = reverse("admin:django_solidq_process_changelist")
 RECURRING = reverse("admin:django_solidq_recurringtask_changelist")
+STATE_NAMES = ("ready", "scheduled", "claimed", "blocked", "failed", "finished", "discarded")
 
 
 @pytest.fixture
@@ -714,3 +715,47 @@ class TestModelMethods:
         assert sum(FailedExecution.objects.per_minute(since).values()) == 1
         assert FailedExecution.objects.top_tasks(since) == [("tests.app.tasks.fail", 1)]
         assert Job.objects.durations_by_task(since)[0]["task_path"] == "tests.app.tasks.add"
+
+
+# --- without django-admin-interface ------------------------------------------------------------
+
+
+def test_every_page_renders_with_the_stock_admin(admin_client, jobs):
+    """Mission Control extends the stock admin templates: every page works, and shows its
+    data, in a project without django-admin-interface."""
+    from unittest import mock
+
+    from django.conf import settings
+    from django.contrib import admin
+    from django.test import override_settings
+
+    apps = [app for app in settings.INSTALLED_APPS if app not in ("admin_interface", "colorfield")]
+    registry = {
+        model: model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label != "admin_interface"
+    }
+    task = RecurringTask.objects.create(key="nightly", schedule="@daily", task_path="x.y")
+    pages = {
+        DASHBOARD: "Throughput",
+        QUEUES: 'data-queue="default"',
+        WORKERS: "worker-1",
+        reverse("admin:django_solidq_process_change", args=[jobs.worker.pk]): "worker-1",
+        RECURRING: "nightly",
+        reverse("admin:django_solidq_recurringtask_change", args=[task.pk]): "nightly",
+        change_url(jobs.failed): "Full traceback",
+        CLEAR + "?queue=default": "Clear queue default?",
+        **{f"{JOBS}?status={state}": str(getattr(jobs, state).pk)[:8] for state in STATE_NAMES},
+    }
+    with (
+        override_settings(INSTALLED_APPS=apps),
+        mock.patch.object(admin.site, "_registry", registry),
+    ):
+        for url, expected in pages.items():
+            response = admin_client.get(url)
+            content = response.content.decode()
+            assert response.status_code == 200, url
+            assert "admin-interface" not in content, url
+            assert expected.lower() in content.lower(), (url, expected)
+        confirm = act(admin_client, "discard_jobs", [jobs.failed.pk], confirm=False)
+        assert b"are you sure" in confirm.content.lower()
