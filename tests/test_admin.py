@@ -312,9 +312,26 @@ class TestOtherPages:
         RecurringExecution.objects.create(
             task_key="nightly", run_at=timezone.now(), job=jobs.finished
         )
+        RecurringTask.objects.create(key="hourly", schedule="every hour", command="echo hi")
+        RecurringExecution.objects.create(
+            task_key="hourly", run_at=timezone.now() - timedelta(hours=1), job=jobs.failed
+        )
+        RecurringExecution.objects.create(
+            task_key="hourly", run_at=timezone.now() - timedelta(hours=2), job=jobs.finished
+        )
         content = admin_client.get(RECURRING).content.decode()
         assert "nightly" in content and "0 3 * * *" in content and "tests.app.tasks.add" in content
         assert "invalid schedule" in content and "$ echo hi" in content
+        # A phrase shows the cron line it means; the last run its job's state, linked.
+        assert "every hour<br><small>cron <code>0 * * * *</code>" in content
+        rows = {t.key: t for t in admin_client.get(RECURRING).context["cl"].result_list}
+        assert rows["hourly"].last_job.pk == jobs.failed.pk  # the latest run's job
+        assert rows["nightly"].last_job.pk == jobs.finished.pk
+        assert rows["broken"].last_job is None
+        failed_link = (
+            f'<a href="{change_url(jobs.failed)}"><span class="solidq-badge solidq-failed">'
+        )
+        assert failed_link in content
         task = RecurringTask.objects.get(key="nightly")
         detail = admin_client.get(
             reverse("admin:django_solidq_recurringtask_change", args=[task.pk])
