@@ -170,7 +170,7 @@ class TestAdd:
             (
                 {"schedule": "every blah"},
                 "schedule",
-                ["Schedule is invalid: Invalid schedule 'every blah'", "Fix the schedule"],
+                ["Schedule is invalid: Invalid schedule 'every blah'", "2am'. Fix the schedule"],
             ),
             ({"schedule": ""}, "schedule", ["This field is required."]),
             (

@@ -274,14 +274,16 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
             )
 
     @admin.display(description="next run")
-    def next_run(self, task: RecurringTask) -> str:
+    def next_run(self, task: RecurringTask) -> SafeString | str:
+        """When it runs next, in the site's time zone (TIME_ZONE)."""
         try:
-            from django_solidq.schedule import parse_schedule
-
-            moment = parse_schedule(task.schedule).next_time(timezone.now())
+            moment = task.parsed_schedule().next_time(timezone.now())
         except Exception as exc:  # an invalid schedule shows why, it does not break the page
             return f"invalid schedule: {exc}"
-        return f"{ago(moment)} ({timezone.localtime(moment):%Y-%m-%d %H:%M})"
+        local = timezone.localtime(moment)
+        return format_html(
+            "{}<br><small>{}</small>", ago(moment), f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+        )
 
     @admin.display(description="queue", ordering="queue_name")
     def queue(self, task: RecurringTask) -> str:
@@ -323,7 +325,7 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
         if job is None:
             return when  # its job was cleared, or the tick enqueued none
         url = reverse("admin:django_solidq_job_change", args=[job.pk])
-        return format_html('{} <a href="{}">{}</a>', when, url, state_badge(job_state(job)))
+        return format_html('{}<br><a href="{}">{}</a>', when, url, state_badge(job_state(job)))
 
     @admin.display(description="arguments")
     def args_display(self, task: RecurringTask) -> SafeString:

@@ -57,7 +57,10 @@ def form_error(problem: Problem, where: str) -> tuple[str | None, str]:
     """The form field an ``entry_problems`` problem is about (None: the whole form) and its
     message, worded for the form: "Schedule is invalid: …" instead of "<where>['schedule'] is
     invalid: …"."""
-    text = f"{problem.msg} {problem.hint}".strip()
+    message = problem.msg.rstrip()
+    if problem.hint and message and message[-1] not in ".!?:":
+        message += "."  # the message and its fix are two sentences
+    text = f"{message} {problem.hint}".strip()
     for option, field in OPTION_FIELDS.items():
         prefix = f"{where}[{option!r}]"
         if text.startswith(prefix):

@@ -158,6 +158,11 @@ def busy_site() -> None:
     RecurringExecution.objects.create(
         task_key="cleanup", run_at=now - timedelta(minutes=7), job=None
     )
+    RecurringExecution.objects.create(
+        task_key="nightly_report",
+        run_at=now - timedelta(hours=14),
+        job=Job.objects.filter(finished_at__isnull=False, discarded_at__isnull=True).first(),
+    )
 
 
 def test_every_page(page, live_server, admin_user, screenshot):
@@ -170,10 +175,12 @@ def test_every_page(page, live_server, admin_user, screenshot):
         "jobs-pending": "/admin/django_solidq/job/?status=ready",
         "jobs-scheduled": "/admin/django_solidq/job/?status=scheduled",
         "jobs-in-progress": "/admin/django_solidq/job/?status=claimed",
+        "jobs-blocked": "/admin/django_solidq/job/?status=blocked",
         "jobs-finished": "/admin/django_solidq/job/?status=finished",
         "queues": "/admin/django_solidq/job/queues/",
         "workers": "/admin/django_solidq/process/",
         "recurring": "/admin/django_solidq/recurringtask/",
+        "recurring-add": "/admin/django_solidq/recurringtask/add/",
     }
     for name, path in pages.items():
         # Alive for the picture (the tests' PROCESS_ALIVE_THRESHOLD is 5 s), but worker-old.
@@ -191,6 +198,27 @@ def test_every_page(page, live_server, admin_user, screenshot):
     page.click(".actions button[type=submit]")
     page.wait_for_selector("text=Yes, discard")
     screenshot("confirm-discard")
+
+
+def test_add_a_dynamic_recurring_task(page, live_server, admin_user):
+    log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/django_solidq/recurringtask/add/")
+    page.fill("#id_key", "digest")
+    page.fill("#id_schedule", "every blah")
+    page.fill("#id_task_path", "tests.app.tasks.add")
+    page.fill("#id_args", "[1, 2]")
+    page.click("input[name=_save]")
+    # Checked as a settings entry: the error sits by its field and nothing is saved.
+    page.wait_for_selector(".errorlist")
+    assert "Schedule is invalid" in page.locator(".field-schedule").inner_text()
+    assert not RecurringTask.objects.filter(key="digest").exists()
+    page.fill("#id_schedule", "every day at 7am")
+    page.click("input[name=_save]")
+    page.wait_for_selector("text=digest")
+    task = RecurringTask.objects.get(key="digest")
+    assert (task.static, task.task_path, task.args) == (False, "tests.app.tasks.add", [1, 2])
+    row = page.locator("#result_list tr", has_text="digest")
+    assert "0 7 * * *" in row.inner_text()  # the phrase's cron line
 
 
 def test_a_retried_job_succeeds_once_a_worker_runs_it(page, live_server, admin_user, tmp_path):
