@@ -413,7 +413,11 @@ class JobChangeList(ChangeList):
 # Rows that hold exactly the jobs of a list filtered by status (plus these filters, on columns
 # the execution table copies from its job): counted on that table alone, without the join.
 COUNTED_FILTERS: dict[str, str] = {"queue": "queue_name"}
-FAILED_FILTERS: dict[str, str] = {**COUNTED_FILTERS, "exception": "exception_class"}
+FAILED_FILTERS: dict[str, str] = {
+    **COUNTED_FILTERS,
+    "task": "task_path",
+    "exception": "exception_class",
+}
 LIST_PARAMETERS = {"p", "o", "status"}
 
 

@@ -61,21 +61,9 @@ EDIT_FIELDS = (
     "updated_at",
     "recent_runs",
 )
-VIEW_FIELDS = (
-    "key",
-    "description",
-    "schedule",
-    "next_run",
-    "task_path",
-    "command",
-    "args_display",
-    "kwargs_display",
-    "queue_name",
-    "priority",
-    "static",
-    "created_at",
-    "updated_at",
-    "recent_runs",
+# A static task's page: the same fields, the arguments shown pretty-printed.
+VIEW_FIELDS = tuple(
+    {"args": "args_display", "kwargs": "kwargs_display"}.get(f, f) for f in EDIT_FIELDS
 )
 SHOWN_ONLY = (
     "next_run",

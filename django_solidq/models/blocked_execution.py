@@ -94,28 +94,12 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
 
         The job's concurrency key is cleared: it runs without a permit and gives none back
         when it ends, so the limit's count stays right for the jobs still under it."""
-        from django_solidq.runtime.notifier import notify_ready
-
         from .ready_execution import ReadyExecution
 
         with queue_atomic():
-            rows = list(
-                self.select_for_update(skip_locked=True).values_list(
-                    "id", "job_id", "queue_name", "priority"
-                )
-            )
-            if not rows:
-                return 0
-            BlockedExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
-            Job.objects.filter(id__in=[r[1] for r in rows]).update(concurrency_key=None)
-            ReadyExecution.objects.bulk_create(
-                [
-                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
-                    for _, job_id, queue_name, priority in rows
-                ]
-            )
-            notify_ready(self.db)
-        return len(rows)
+            moved = ReadyExecution.objects.move_from(self)
+            Job.objects.filter(id__in=moved).update(concurrency_key=None)
+        return len(moved)
 
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded). A blocked job holds

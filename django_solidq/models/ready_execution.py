@@ -27,6 +27,31 @@ def queue_filter(selector: str) -> Q:
 
 
 class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
+    def move_from(self, executions: models.QuerySet[Any]) -> list[Any]:
+        """Make the jobs of these scheduled or blocked rows ready now (the admin's "Run now"):
+        rows another transaction holds (a dispatcher moving them) are skipped. Returns the
+        job ids moved; call inside a queue transaction."""
+        from django_solidq.runtime.notifier import notify_ready
+
+        rows = list(
+            executions.select_for_update(skip_locked=True).values_list(
+                "id", "job_id", "queue_name", "priority"
+            )
+        )
+        if not rows:
+            return []
+        executions.model._default_manager.filter(id__in=[r[0] for r in rows])._raw_delete(
+            executions.db
+        )
+        self.bulk_create(
+            [
+                ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                for _, job_id, queue_name, priority in rows
+            ]
+        )
+        notify_ready(self.db)
+        return [r[1] for r in rows]
+
     def in_order(self) -> ReadyExecutionQuerySet:
         """Priority first (larger is more urgent, as in Django), then first in, first out."""
         return self.order_by("-priority", "id")

@@ -57,24 +57,10 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
         from .ready_execution import ReadyExecution
 
         with queue_atomic():
-            rows = list(
-                self.select_for_update(skip_locked=True).values_list(
-                    "id", "job_id", "queue_name", "priority"
-                )
-            )
-            if not rows:
-                return 0
-            ScheduledExecution.objects.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+            moved = ReadyExecution.objects.move_from(self)
             # The job runs now: its detail page should not promise a later time.
-            Job.objects.filter(id__in=[row[1] for row in rows]).update(scheduled_at=timezone.now())
-            ReadyExecution.objects.bulk_create(
-                [
-                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
-                    for _, job_id, queue_name, priority in rows
-                ]
-            )
-            notify_ready(self.db)
-        return len(rows)
+            Job.objects.filter(id__in=moved).update(scheduled_at=timezone.now())
+        return len(moved)
 
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded); rows a dispatcher is
