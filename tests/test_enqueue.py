@@ -120,3 +120,53 @@ def test_the_testing_helpers_list_and_run_what_was_enqueued():
     assert [r.return_value for r in perform_enqueued_jobs()] == [3]  # due jobs only
     assert [r.id for r in perform_enqueued_jobs(include_scheduled=True)] == [later.id]
     assert enqueued_jobs() == []
+
+
+def test_build_matches_the_model_defaults():
+    """Job.objects.build() writes every column's default out (positional construction, for
+    speed): it must build exactly the job Django's keyword path would."""
+    task = tasks.add.using(priority=7, queue_name="mail")
+    built = Job.objects.build(task, [1, 2], {"x": 3})
+    reference = Job(
+        id=built.id,
+        backend=task.backend,
+        task_path=task.module_path,
+        queue_name="mail",
+        priority=7,
+        args=[1, 2],
+        kwargs={"x": 3},
+        scheduled_at=None,
+        enqueued_at=built.enqueued_at,
+    )
+    for field in Job._meta.concrete_fields:
+        assert getattr(built, field.attname) == getattr(reference, field.attname), field.name
+    other = Job.objects.build(task, [], {})
+    assert other.errors is not built.errors and other.worker_ids is not built.worker_ids
+    assert other.exception_executions is not built.exception_executions
+    assert other.id != built.id and built._state.adding
+
+
+TRICKY = ['a "quoted" word', 'back\\slash \\" both', "{braces},commas", "NULL", "", "Zoë ✓", None]
+
+
+def test_enqueue_all_stores_tricky_arguments_exactly():
+    from django_solidq import enqueue_all
+
+    results = enqueue_all([tasks.echo.bind(value, key=value) for value in TRICKY])
+    for value, result in zip(TRICKY, results, strict=True):
+        job = Job.objects.get(pk=result.id)
+        assert (job.args, job.kwargs) == ([value], {"key": value})
+
+
+def test_array_literal_reads_back_as_the_values():
+    from django.db import connection
+
+    from django_solidq.models.postgres import array_literal
+
+    literal = array_literal(TRICKY)
+    assert literal.startswith('{"a \\"quoted\\" word",') and literal.endswith(",NULL}")
+    assert array_literal([1, None, -2], quote=False) == "{1,NULL,-2}"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::text[]", [literal])
+            assert cursor.fetchone()[0] == TRICKY

@@ -116,17 +116,28 @@ class JobQuerySet(QueueQuerySet["Job"]):
     def build(
         self, task: Task, args: list[Any], kwargs: dict[str, Any], job_id: uuid.UUID | None = None
     ) -> Job:
-        """A job for this call, not yet stored."""
-        return Job(
-            id=job_id or uuid.uuid4(),
-            backend=task.backend,
-            task_path=task.module_path,
-            queue_name=task.queue_name,
-            priority=task.priority,
-            args=args,
-            kwargs=kwargs,
-            scheduled_at=task.run_after,
-        )
+        """A job for this call, not yet stored.
+
+        Built from positional values, one per column, every default written out: Django's
+        keyword path looks up each field's default and costs about three times as much,
+        which bulk enqueues pay once per job. ``test_build_matches_the_model_defaults``
+        keeps the defaults here equal to the model's."""
+        values = {
+            "id": job_id or uuid.uuid4(),
+            "backend": task.backend,
+            "task_path": task.module_path,
+            "queue_name": task.queue_name,
+            "priority": task.priority,
+            "args": args,
+            "kwargs": kwargs,
+            "scheduled_at": task.run_after,
+            "enqueued_at": timezone.now(),
+            "errors": [],
+            "worker_ids": [],
+            "exception_executions": {},
+        }
+        # django-stubs types positional values one per field, not a spread list:
+        return Job(*[values.get(name) for name in _job_columns()])  # type: ignore[misc]
 
     def search_arguments(self, term: str) -> JobQuerySet:
         """Jobs whose positional or keyword arguments (as JSON text) contain ``term``, in any
@@ -211,6 +222,15 @@ class JobQuerySet(QueueQuerySet["Job"]):
         ]
         return sorted(stats, key=lambda row: row["mean"], reverse=True)
 
+
+def _job_columns() -> list[str]:
+    """Job's columns in the order ``Job(*values)`` takes them."""
+    if not _COLUMNS:
+        _COLUMNS.extend(field.attname for field in Job._meta.concrete_fields)
+    return _COLUMNS
+
+
+_COLUMNS: list[str] = []
 
 JobManager = models.Manager.from_queryset(JobQuerySet)
 

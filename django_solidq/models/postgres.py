@@ -66,6 +66,31 @@ ARRAY_TYPES = {
 }
 
 
+def array_literal(values: Sequence[Any], quote: bool = True) -> str:
+    """``values`` as one PostgreSQL array literal, ``{"a","b",NULL}``, sent as a single text
+    parameter: psycopg's list dumper checks every element with a regex in Python, which costs
+    more than the insert at bulk sizes. ``quote=False`` for values whose text needs no quoting
+    (UUIDs, integers)."""
+
+    if not quote:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    quoted = (
+        "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    )
+    return "{" + ",".join(quoted) + "}"
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps(value)``, with the empty list and dict every new job carries (errors,
+    worker ids, retry counters, often its arguments) written without calling it."""
+    if not value and type(value) is list:
+        return "[]"
+    if not value and type(value) is dict:
+        return "{}"
+    return json.dumps(value)
+
+
 def enqueue_all(jobs: Sequence[Job], using: str, notify: bool) -> None:
     """Insert many jobs and their ready or scheduled rows in one statement: each column is
     sent as one array parameter and unnested on the server, in the given order."""
@@ -75,9 +100,12 @@ def enqueue_all(jobs: Sequence[Job], using: str, notify: bool) -> None:
     # than the insert itself at bulk sizes.
     arrays = ", ".join(f"%s::text[]::{t}[]" if t == "jsonb" else f"%s::{t}[]" for t in types)
     params = [
-        [json.dumps(getattr(job, name)) for job in jobs]
-        if kind == "jsonb"
-        else [getattr(job, name) for job in jobs]
+        array_literal(
+            [json_text(getattr(job, name)) for job in jobs]
+            if kind == "jsonb"
+            else [getattr(job, name) for job in jobs],
+            quote=kind not in ("uuid", "smallint"),
+        )
         for name, kind in zip(INSERT_FIELDS, types, strict=True)
     ]
     due = "(scheduled_at IS NULL OR scheduled_at <= now())"
