@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "WORKERS": [dict(WORKER_DEFAULTS)],
     "DISPATCHERS": [dict(DISPATCHER_DEFAULTS)],
     "RECURRING": {},
+    # Management commands (by name) the admin may schedule as dynamic recurring tasks. None
+    # by default: a command line can run any code (``shell -c``), tasks cannot.
+    "ADMIN_RECURRING_COMMANDS": [],
     "MIDDLEWARE": [],
     "SHUTDOWN_TIMEOUT": 5.0,
     "PROCESS_HEARTBEAT_INTERVAL": 5.0,
@@ -99,6 +102,7 @@ class Config:
     dispatchers: tuple[DispatcherConfig, ...]
     recurring: dict[str, dict[str, Any]] = field(default_factory=dict)
     middleware: tuple[str, ...] = ()
+    admin_recurring_commands: tuple[str, ...] = ()
     shutdown_timeout: float = 5.0
     process_heartbeat_interval: float = 5.0
     process_alive_threshold: float = 60.0
@@ -263,6 +267,17 @@ def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
                 "Use e.g. ['myapp.jobs.timing_middleware'].",
             )
         )
+    commands = merged["ADMIN_RECURRING_COMMANDS"]
+    if not isinstance(commands, list | tuple) or not all(
+        isinstance(c, str) and c.strip() and " " not in c.strip() for c in commands
+    ):
+        problems.append(
+            Problem(
+                "django_solidq.E008",
+                "SOLIDQ['ADMIN_RECURRING_COMMANDS'] must be a list of management command names.",
+                "Use e.g. ['clearsessions'] (names only, no arguments).",
+            )
+        )
     if not isinstance(merged["RECURRING"], dict):
         problems.append(
             Problem(
@@ -326,6 +341,7 @@ def _build(raw: dict[str, Any]) -> Config:
         dispatchers=dispatchers,
         recurring=dict(merged["RECURRING"]),
         middleware=tuple(merged["MIDDLEWARE"]),
+        admin_recurring_commands=tuple(c.strip() for c in merged["ADMIN_RECURRING_COMMANDS"]),
         shutdown_timeout=float(_seconds(merged["SHUTDOWN_TIMEOUT"])),
         process_heartbeat_interval=float(_seconds(merged["PROCESS_HEARTBEAT_INTERVAL"])),
         process_alive_threshold=float(_seconds(merged["PROCESS_ALIVE_THRESHOLD"])),

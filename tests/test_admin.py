@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -162,6 +163,9 @@ class TestJobLists:
             {"status": "failed", "exception": "tests.app.tasks.Boom"},
             {"status": "failed", "exception": "tests.app.tasks.Boom", "queue": "default"},
             {"status": "failed", "task": "tests.app.tasks.fail"},
+            # An empty value is no filter, for the list and for its count alike.
+            {"status": "failed", "queue": ""},
+            {"status": "failed", "exception": "", "task": ""},
             {"status": "claimed"},
             {},
         ],
@@ -463,6 +467,15 @@ class TestRunNow:
         jobs.scheduled.refresh_from_db()
         assert jobs.scheduled.scheduled_at <= timezone.now()
 
+    def test_a_limited_scheduled_job_goes_through_its_limit(self, admin_client, db, tmp_path):
+        log = str(tmp_path / "log")
+        first = tasks.in_sequence.enqueue(log, "A")  # holds the key's only permit
+        later = tasks.in_sequence.using(run_after=timedelta(hours=1)).enqueue(log, "C")
+        act(admin_client, "run_jobs_now", [later.id])
+        # Blocked behind the permit holder, as the dispatcher would have placed it.
+        assert BlockedExecution.objects.filter(job_id=later.id).exists()
+        assert list(ReadyExecution.objects.values_list("job_id", flat=True)) == [job(first.id).pk]
+
     def test_runs_a_blocked_job_outside_its_limit(self, admin_client, jobs):
         key = jobs.blocked.concurrency_key
         assert key
@@ -498,6 +511,18 @@ class TestHistory:
             reverse("admin:django_solidq_job_history", args=[jobs.failed.pk])
         )
         assert "Discard (discarded 2 of 2" in history.content.decode()
+
+    def test_jobs_skipped_meanwhile_are_not_logged(self, admin_client, jobs):
+        from django.contrib.admin.models import LogEntry
+        from django.test import RequestFactory
+
+        request = RequestFactory().post("/")
+        request.user = User.objects.get(username="admin")
+        # Selected for Discard; a worker claimed the failed one's retry meanwhile: only the
+        # pending job was discarded, and only it gets the entry.
+        ReadyExecution.objects.filter(job=jobs.ready).discard()
+        jobs_admin.log_action(request, jobs_admin.DISCARD, [jobs.ready.pk, jobs.failed.pk], 1)
+        assert list(LogEntry.objects.values_list("object_id", flat=True)) == [str(jobs.ready.pk)]
 
     def test_nothing_done_nothing_logged(self, admin_client, jobs):
         from django.contrib.admin.models import LogEntry

@@ -35,6 +35,11 @@ def test_argument_search_matches_text_anywhere_in_args_and_kwargs(db):
     assert [str(j.pk) for j in Job.objects.search_arguments("abc-12")] == [first.id]
     assert [str(j.pk) for j in Job.objects.search_arguments("OWNER")] == [first.id]
     assert [str(j.pk) for j in Job.objects.search_arguments("100%")] == []
+    # Written escaped in the stored JSON (SQLite also escapes non-ASCII letters).
+    quoted = tasks.echo.enqueue('say "hi"', path="back\\slash", name="日本")
+    for term in ('say "hi"', "back\\slash", "Zoë", "日本"):
+        expected = first.id if term == "Zoë" else quoted.id
+        assert [str(j.pk) for j in Job.objects.search_arguments(term)] == [expected], term
     if postgres():
         assert "solidq_job_arguments_trgm" in plan(Job.objects.search_arguments("abc-12"))
     else:
@@ -46,6 +51,13 @@ def test_exception_filter_over_all_jobs(db):
         task_path="t", errors=[{"exception_class_path": "app.errors.Declined", "traceback": ""}]
     )
     Job.objects.create(task_path="t", errors=[{"exception_class_path": "app.errors.DeclinedX"}])
+    # Neither a longer path, nor another case, nor a message naming it.
+    Job.objects.create(task_path="t", errors=[{"exception_class_path": "myapp.errors.Declined"}])
+    Job.objects.create(task_path="t", errors=[{"exception_class_path": "APP.ERRORS.DECLINED"}])
+    Job.objects.create(
+        task_path="t",
+        errors=[{"exception_class_path": "x.Y", "message": 'see "app.errors.Declined"'}],
+    )
     assert list(Job.objects.raised("app.errors.Declined")) == [job]
     if postgres():
         assert "solidq_job_errors" in plan(Job.objects.raised("app.errors.Declined"))

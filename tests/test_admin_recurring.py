@@ -37,6 +37,16 @@ VALID = {
 }
 
 
+# The commands these tests schedule from the admin (none may be, unless allowed).
+ALLOWED = {**settings.SOLIDQ, "ADMIN_RECURRING_COMMANDS": ["clearsessions", "check"]}
+
+
+@pytest.fixture(autouse=True)
+def allowed_commands():
+    with override_settings(SOLIDQ=ALLOWED):
+        yield
+
+
 def change_url(task: RecurringTask) -> str:
     return reverse("admin:django_solidq_recurringtask_change", args=[task.pk])
 
@@ -556,3 +566,53 @@ def test_the_pages_render_with_the_stock_admin(admin_client):
     assert "A dynamic task, stored in the database" in added and 'name="_save"' in added
     assert "A dynamic task: saved changes" in edited and 'name="_save"' in edited
     assert "A static task, defined in settings" in viewed and 'name="_save"' not in viewed
+
+
+# No code from a form ------------------------------------------------------------------------
+class TestNoCodeFromTheAdmin:
+    def test_a_command_not_allowed_in_settings_is_refused(self, admin_client):
+        data = {**VALID, "task_path": "", "args": "", "kwargs": ""}
+        shell = "shell -c \"import os; os.system('touch /tmp/pwned')\""
+        errors = errors_of(admin_client.post(ADD, {**data, "command": shell}))
+        assert errors["command"] == [
+            "The command 'shell' can't be scheduled from the admin: a command line can run any "
+            "code. Schedule a @task instead, or add 'shell' to "
+            "SOLIDQ['ADMIN_RECURRING_COMMANDS'] in settings."
+        ]
+        assert not RecurringTask.objects.exists()
+
+    def test_no_command_at_all_by_default(self, admin_client):
+        with override_settings(SOLIDQ={**ALLOWED, "ADMIN_RECURRING_COMMANDS": []}):
+            data = {**VALID, "task_path": "", "args": "", "kwargs": "", "command": "check"}
+            errors = errors_of(admin_client.post(ADD, data))
+        assert "can't be scheduled from the admin" in errors["command"][0]
+        assert not RecurringTask.objects.exists()
+
+    def test_an_edit_cannot_turn_a_task_into_a_forbidden_command(self, admin_client):
+        task = dynamic()
+        data = {**VALID, "task_path": "", "args": "", "kwargs": "", "command": "dbshell"}
+        errors = errors_of(admin_client.post(change_url(task), data))
+        assert "'dbshell' can't be scheduled" in errors["command"][0]
+        assert RecurringTask.objects.get().command is None
+
+    def test_the_command_runner_task_is_refused(self, admin_client):
+        data = {
+            **VALID,
+            "task_path": "django_solidq.recurring.run_command",
+            "args": '["shell -c 1"]',
+            "kwargs": "",
+        }
+        errors = errors_of(admin_client.post(ADD, data))
+        assert errors["task_path"] == [
+            "The command runner can't be scheduled from the admin: give a command instead "
+            "(if allowed), or a task."
+        ]
+        assert not RecurringTask.objects.exists()
+
+    def test_the_setting_is_checked(self):
+        from django_solidq.conf import validate
+
+        bad = validate({"ADMIN_RECURRING_COMMANDS": ["check --deploy"]})
+        assert [p.id for p in bad] == ["django_solidq.E008"]
+        assert "ADMIN_RECURRING_COMMANDS" in bad[0].msg
+        assert validate({"ADMIN_RECURRING_COMMANDS": ["check"]}) == []

@@ -170,3 +170,43 @@ def test_array_literal_reads_back_as_the_values():
         with connection.cursor() as cursor:
             cursor.execute("SELECT %s::text[]", [literal])
             assert cursor.fetchone()[0] == TRICKY
+
+
+def test_enqueue_all_takes_an_integral_float_priority_as_django_does():
+    from django_solidq import enqueue_all
+
+    (result,) = enqueue_all([tasks.add.using(priority=5.0).bind(1, 2)])
+    assert Job.objects.get(pk=result.id).priority == 5
+
+
+def test_a_failed_execution_inserted_without_the_new_columns_gets_their_default():
+    """A worker still on the code before migration 0002 (a rolling deploy) inserts only
+    (job_id, created_at): the columns' database defaults fill the rest."""
+    from django.db import connections
+    from django.utils import timezone
+
+    from django_solidq.models import FailedExecution
+
+    job = Job.objects.create(task_path="t")
+    connection = connections[FailedExecution.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO solidq_failed_executions (job_id, created_at) VALUES (%s, %s)",
+            [job.pk.hex, timezone.now()],  # 32 hex digits: every backend reads them
+        )
+    row = FailedExecution.objects.get(job=job)
+    assert (row.task_path, row.queue_name, row.exception_class) == ("", "", "")
+
+
+def test_the_postgres_index_operation_round_trips_through_the_migration_writer():
+    from django.db.migrations.writer import OperationWriter
+
+    from django_solidq.operations import PostgresIndex
+
+    operation = PostgresIndex("i", "CREATE INDEX i ON t (c)", extension="pg_trgm")
+    name, args, kwargs = operation.deconstruct()
+    again = PostgresIndex(*args, **kwargs)
+    assert name == "PostgresIndex"
+    assert (again.name, again.sql, again.extension) == ("i", "CREATE INDEX i ON t (c)", "pg_trgm")
+    text, imports = OperationWriter(operation).serialize()
+    assert "import django_solidq.operations" in imports and "pg_trgm" in text

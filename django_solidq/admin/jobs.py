@@ -12,7 +12,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -225,6 +225,9 @@ class BulkAction:
     work: Callable[[list[Any]], int]  # job ids -> how many it changed
     # selected jobs, the list's status filter -> what the confirmation and the result say
     notes: Callable[[QuerySet[Job], str | None], list[str]]
+    # True of a job this action changed: the History records those, not the jobs skipped
+    # because a worker or dispatcher took them meanwhile.
+    outcome: Callable[[], Any]
     batch_size: int = BATCH_SIZE
 
     def parts(self, queryset: QuerySet[Job], status: str | None) -> list[Part]:
@@ -253,9 +256,11 @@ class BulkAction:
 
 
 def _run_now(job_ids: list[Any]) -> int:
+    # Blocked jobs first: a limited scheduled job made due now may block behind its limit,
+    # and must stay blocked (run outside the limit only when picked while blocked).
     return (
-        ScheduledExecution.objects.filter(job_id__in=job_ids).run_now()
-        + BlockedExecution.objects.filter(job_id__in=job_ids).run_now()
+        BlockedExecution.objects.filter(job_id__in=job_ids).run_now()
+        + ScheduledExecution.objects.filter(job_id__in=job_ids).run_now()
     )
 
 
@@ -267,6 +272,7 @@ RETRY = BulkAction(
     states=("failed",),
     work=lambda ids: FailedExecution.objects.filter(job_id__in=ids).retry(),
     notes=_not_failed,
+    outcome=lambda: Q(finished_at__isnull=True) & _without(FailedExecution),
 )
 DISCARD = BulkAction(
     name="discard_jobs",
@@ -279,6 +285,7 @@ DISCARD = BulkAction(
     states=("ready", "scheduled", "blocked", "failed"),
     work=_discard,
     notes=_running_or_ended,
+    outcome=lambda: Q(discarded_at__isnull=False),
 )
 RUN_NOW = BulkAction(
     name="run_jobs_now",
@@ -291,6 +298,7 @@ RUN_NOW = BulkAction(
     states=("scheduled", "blocked"),
     work=_run_now,
     notes=_not_scheduled,
+    outcome=lambda: _without(ScheduledExecution) & _without(BlockedExecution),
 )
 
 
@@ -335,13 +343,14 @@ def perform_bulk(
 
 
 def log_action(request: HttpRequest, action: BulkAction, ids: list[Any], done: int) -> None:
-    """Record who did what in the admin's history (LogEntry), one entry per job acted on, as
-    Django's own "delete selected" does: each job's History page shows it."""
+    """Record who did what in the admin's history (LogEntry), one entry per job acted on (the
+    selected jobs now in the action's outcome), as Django's own "delete selected" does: each
+    job's History page shows it."""
     from django.contrib.admin.models import CHANGE, LogEntry
 
     LogEntry.objects.log_actions(
         user_id=request.user.pk,  # type: ignore[arg-type]  # logged in: admin_view
-        queryset=list(Job.objects.filter(pk__in=ids).only("id", "task_path")),
+        queryset=list(Job.objects.filter(action.outcome(), pk__in=ids).only("id", "task_path")),
         action_flag=CHANGE,
         change_message=f"{action.verb} ({action.past.lower()} {done:,} of {len(ids):,} job(s) "
         "in one click)",
@@ -401,7 +410,9 @@ class JobChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        self.result_list = list(self.result_list)
+        # Never more than a page: with "show all" off, Django takes the whole queryset when
+        # the count fits one page, and a count is a cap or an equivalent, never the rows.
+        self.result_list = list(self.result_list[: self.list_per_page])
         process_ids = {job.claimed.process_id for job in self.result_list if job.claimed}
         if process_ids:
             names = dict(Process.objects.filter(id__in=process_ids).values_list("id", "name"))
@@ -432,8 +443,9 @@ def counted_rows(request: HttpRequest) -> QuerySet[Any] | None:
     if set(request.GET) - LIST_PARAMETERS - set(filters):
         return None
     rows = model._default_manager.all()  # type: ignore[union-attr]
+    # An empty value is no filter, for the list filters as here (the last value counts).
     return rows.filter(
-        **{column: request.GET[key] for key, column in filters.items() if key in request.GET}
+        **{column: request.GET[key] for key, column in filters.items() if request.GET.get(key)}
     )
 
 

@@ -42,11 +42,38 @@ class ArgumentsText(models.Func):
         )
 
     def as_mysql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Any:
-        # JSON cast to text is binary-collated: compare in a case-insensitive collation.
+        # JSON cast to text is binary-collated, in the connection's character set: convert
+        # to utf8mb4 (a utf8mb3 connection too) and compare case-insensitively.
         return self.as_sql(
             compiler,
             connection,
-            template="CONCAT(CAST(%(expressions)s AS CHAR)) COLLATE utf8mb4_unicode_ci",
+            template=(
+                "CONVERT(CONCAT(CAST(%(expressions)s AS CHAR)) USING utf8mb4) "
+                "COLLATE utf8mb4_unicode_ci"
+            ),
             arg_joiner=" AS CHAR), ' ', CAST(",
             **extra,
         )
+
+
+class RaisedClass(models.Func):
+    """SQLite: the job has an error entry whose ``exception_class_path`` is exactly the given
+    path (``json_each`` over the errors; a text match would also find longer paths and
+    messages). The other databases use JSON containment instead."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, exception_class_path: str) -> None:
+        super().__init__(models.F("errors"), models.Value(exception_class_path))
+
+    def as_sql(  # type: ignore[override]
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, tuple[Any, ...]]:
+        errors, path = self.get_source_expressions()
+        errors_sql, errors_params = compiler.compile(errors)
+        path_sql, path_params = compiler.compile(path)
+        sql = (
+            f"EXISTS (SELECT 1 FROM json_each({errors_sql}) "
+            f"WHERE json_extract(value, '$.exception_class_path') = {path_sql})"
+        )
+        return sql, (*errors_params, *path_params)

@@ -75,10 +75,11 @@ class FailedExecution(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     job = models.OneToOneField(Job, on_delete=models.CASCADE)
-    task_path = models.CharField(max_length=255, default="")
-    queue_name = models.CharField(max_length=128, default="")
+    # db_default: a worker still on the code before 0002 inserts without them (rolling deploys).
+    task_path = models.CharField(max_length=255, default="", db_default="")
+    queue_name = models.CharField(max_length=128, default="", db_default="")
     # The last attempt's exception class path ("" if the job had no error entry).
-    exception_class = models.CharField(max_length=255, default="")
+    exception_class = models.CharField(max_length=255, default="", db_default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = FailedExecutionManager()

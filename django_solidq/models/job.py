@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -144,7 +146,13 @@ class JobQuerySet(QueueQuerySet["Job"]):
         case. On PostgreSQL a term of 3+ characters is looked up in a trigram index."""
         from .expressions import ArgumentsText
 
-        return self.alias(arguments_text=ArgumentsText()).filter(arguments_text__icontains=term)
+        found = Q(arguments_text__icontains=term)
+        # JSON text escapes quotes and backslashes, and (SQLite) non-ASCII letters: look for
+        # the term as it is written there too.
+        escaped = json.dumps(term)[1:-1]
+        if escaped != term:
+            found |= Q(arguments_text__icontains=escaped)
+        return self.alias(arguments_text=ArgumentsText()).filter(found)
 
     def raised(self, exception_class_path: str) -> JobQuerySet:
         """Jobs with an attempt that raised this exception class (exactly this path)."""
@@ -153,8 +161,9 @@ class JobQuerySet(QueueQuerySet["Job"]):
         if connections[self.db].features.supports_json_field_contains:
             # JSON containment, no text cast (PostgreSQL: GIN index solidq_job_errors).
             return self.filter(errors__contains=[{"exception_class_path": exception_class_path}])
-        # The path as a JSON string value: the closing quote keeps Boom from matching BoomError.
-        return self.filter(errors__icontains=f'{exception_class_path}"')
+        from .expressions import RaisedClass
+
+        return self.filter(RaisedClass(exception_class_path))
 
     def finished(self) -> JobQuerySet:
         return self.filter(finished_at__isnull=False)
@@ -223,14 +232,11 @@ class JobQuerySet(QueueQuerySet["Job"]):
         return sorted(stats, key=lambda row: row["mean"], reverse=True)
 
 
-def _job_columns() -> list[str]:
+@functools.cache
+def _job_columns() -> tuple[str, ...]:
     """Job's columns in the order ``Job(*values)`` takes them."""
-    if not _COLUMNS:
-        _COLUMNS.extend(field.attname for field in Job._meta.concrete_fields)
-    return _COLUMNS
+    return tuple(field.attname for field in Job._meta.concrete_fields)
 
-
-_COLUMNS: list[str] = []
 
 JobManager = models.Manager.from_queryset(JobQuerySet)
 

@@ -103,6 +103,9 @@ def enqueue_all(jobs: Sequence[Job], using: str, notify: bool) -> None:
         array_literal(
             [json_text(getattr(job, name)) for job in jobs]
             if kind == "jsonb"
+            # Django accepts an integral float or Decimal priority (5.0): store it as 5.
+            else [int(getattr(job, name)) for job in jobs]
+            if kind == "smallint"
             else [getattr(job, name) for job in jobs],
             quote=kind not in ("uuid", "smallint"),
         )

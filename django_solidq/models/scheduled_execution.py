@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 
@@ -17,8 +19,6 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
 
     def dispatch_next_batch(self, batch_size: int) -> int:
         """Move up to ``batch_size`` due jobs to ready, earliest first. Returns how many."""
-        from .ready_execution import ReadyExecution
-
         with queue_atomic():
             rows = list(
                 self.due()
@@ -26,41 +26,54 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
                 .select_for_update(skip_locked=True)
                 .values_list("id", "job_id", "queue_name", "priority")[:batch_size]
             )
-            if not rows:
-                return 0
-            self.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
-            limited = set(
-                Job.objects.filter(id__in=[row[1] for row in rows])
-                .exclude(concurrency_key=None)
-                .values_list("id", flat=True)
-            )
-            ReadyExecution.objects.bulk_create(
-                [
-                    ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
-                    for _, job_id, queue_name, priority in rows
-                    if job_id not in limited
-                ]
-            )
-            jobs = Job.objects.in_bulk(limited)
-            # Key by key (the lock order every transaction follows), in due order within a key.
-            due = [jobs[job_id] for _, job_id, _, _ in rows if job_id in limited]
-            for job in sorted(due, key=lambda j: j.concurrency_key or ""):
-                job.enter(None)  # takes a permit, or blocks
-            notify_ready(self.db)
+            if rows:
+                self._release(rows)
         return len(rows)
 
     def run_now(self) -> int:
-        """Make these jobs ready now instead of at their time (the admin's "Run now").
+        """Make these jobs due now instead of at their time (the admin's "Run now"): ready,
+        or, for a concurrency-limited job, through its limit (blocked if no permit is free).
 
         Rows a dispatcher is moving at this moment are skipped: they are becoming ready anyway.
         """
+        with queue_atomic():
+            rows = list(
+                self.select_for_update(skip_locked=True).values_list(
+                    "id", "job_id", "queue_name", "priority"
+                )
+            )
+            if rows:
+                self._release(rows)
+                # The job runs now: its detail page should not promise a later time.
+                Job.objects.filter(id__in=[row[1] for row in rows]).update(
+                    scheduled_at=timezone.now()
+                )
+        return len(rows)
+
+    def _release(self, rows: list[tuple[Any, Any, str, int]]) -> None:
+        """These locked rows' jobs are due: delete the rows, make plain jobs ready, and send
+        concurrency-limited ones through their limit (a permit, or blocked)."""
         from .ready_execution import ReadyExecution
 
-        with queue_atomic():
-            moved = ReadyExecution.objects.move_from(self)
-            # The job runs now: its detail page should not promise a later time.
-            Job.objects.filter(id__in=moved).update(scheduled_at=timezone.now())
-        return len(moved)
+        ScheduledExecution.objects.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+        limited = set(
+            Job.objects.filter(id__in=[row[1] for row in rows])
+            .exclude(concurrency_key=None)
+            .values_list("id", flat=True)
+        )
+        ReadyExecution.objects.bulk_create(
+            [
+                ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                for _, job_id, queue_name, priority in rows
+                if job_id not in limited
+            ]
+        )
+        jobs = Job.objects.in_bulk(limited)
+        # Key by key (the lock order every transaction follows), in due order within a key.
+        due = [jobs[job_id] for _, job_id, _, _ in rows if job_id in limited]
+        for job in sorted(due, key=lambda j: j.concurrency_key or ""):
+            job.enter(None)  # takes a permit, or blocks
+        notify_ready(self.db)
 
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded); rows a dispatcher is
