@@ -210,3 +210,23 @@ def test_the_postgres_index_operation_round_trips_through_the_migration_writer()
     assert (again.name, again.sql, again.extension) == ("i", "CREATE INDEX i ON t (c)", "pg_trgm")
     text, imports = OperationWriter(operation).serialize()
     assert "import django_solidq.operations" in imports and "pg_trgm" in text
+
+
+def test_the_postgres_index_operation_warns_and_goes_on_when_it_cannot_build(recwarn):
+    """An index (or extension) PostgreSQL refuses is skipped with a warning naming the SQL; the
+    migration's transaction stays usable. Elsewhere the operation does nothing."""
+    from django.db import connections
+
+    from django_solidq.operations import PostgresIndex
+
+    connection = connections[Job.objects.db]
+    bad = PostgresIndex("solidq_test_bad", "CREATE INDEX solidq_test_bad ON solidq_jobs (nope)")
+    with connection.schema_editor(atomic=True) as editor:
+        bad.database_forwards("django_solidq", editor, None, None)
+        Job.objects.create(task_path="still.usable")  # the transaction was not aborted
+    assert Job.objects.filter(task_path="still.usable").exists()
+    messages = [str(w.message) for w in recwarn.list if "solidq_test_bad" in str(w.message)]
+    if connection.vendor == "postgresql":
+        assert len(messages) == 1 and "CREATE INDEX solidq_test_bad" in messages[0]
+    else:
+        assert messages == []

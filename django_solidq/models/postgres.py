@@ -35,11 +35,26 @@ def _prep(job: Job, name: str, using: str) -> Any:
     return field.get_db_prep_save(getattr(job, field.attname), connections[using])
 
 
+JSON_FIELDS = frozenset({"args", "kwargs", "errors", "worker_ids", "exception_executions"})
+# One placeholder per column; JSON goes as text, cast on the server.
+VALUES = ", ".join("%s::jsonb" if name in JSON_FIELDS else "%s" for name in INSERT_FIELDS)
+
+
+def _value(job: Job, name: str) -> Any:
+    """A column's value as psycopg takes it (UUIDs, datetimes and text natively; JSON as
+    text; the priority as an int, as Django stores an integral 5.0)."""
+    value = getattr(job, name)
+    if name in JSON_FIELDS:
+        return json_text(value)
+    if name == "priority":
+        return int(value)
+    return value
+
+
 def enqueue(job: Job, using: str, due: bool, notify: bool) -> None:
     """Insert the job and its ready (or scheduled) row, and NOTIFY workers, at once."""
     columns = ", ".join(INSERT_FIELDS)
-    values = ", ".join(["%s"] * len(INSERT_FIELDS))
-    params = [_prep(job, name, using) for name in INSERT_FIELDS]
+    params = [_value(job, name) for name in INSERT_FIELDS]
     if due:
         execution = (
             f"INSERT INTO {READY} (job_id, queue_name, priority, created_at) "
@@ -51,7 +66,10 @@ def enqueue(job: Job, using: str, due: bool, notify: bool) -> None:
             "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
         )
     tail = "SELECT pg_notify('solidq_ready', '') FROM e" if due and notify else "SELECT 1 FROM e"
-    insert = f"INSERT INTO {JOBS} ({columns}) VALUES ({values}) RETURNING *"
+    insert = (
+        f"INSERT INTO {JOBS} ({columns}) VALUES ({VALUES}) "
+        "RETURNING id, queue_name, priority, scheduled_at"
+    )
     sql = f"WITH j AS ({insert}), e AS ({execution}) {tail}"
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
