@@ -274,6 +274,41 @@ class TestOtherPages:
         assert "tests.app.tasks.add" in content  # slowest tasks
         assert response.context["failing"][0]["task_path"] == "tests.app.tasks.fail"
 
+    def test_dashboard_draws_latency_per_queue(self, admin_client, db):
+        now = timezone.now()
+
+        def finished(queue: str, waited: float, scheduled: bool = False) -> None:
+            enqueued = now - timedelta(minutes=30)
+            due = enqueued + timedelta(minutes=10) if scheduled else enqueued
+            started = due + timedelta(seconds=waited)
+            Job.objects.create(
+                task_path="t",
+                queue_name=queue,
+                enqueued_at=enqueued,
+                scheduled_at=due if scheduled else None,
+                started_at=started,
+                last_attempted_at=started,
+                finished_at=started + timedelta(seconds=1),
+            )
+
+        for waited in (1, 2, 3, 4, 100):
+            finished("mail", waited)
+        finished("reports", 5, scheduled=True)  # waited from its scheduled time, not enqueue
+        pending = tasks.add.using(queue_name="billing").enqueue(1, 1)
+        ReadyExecution.objects.filter(job_id=pending.id).update(
+            created_at=now - timedelta(minutes=7)
+        )
+        waits = Job.objects.waits_by_queue(now - timedelta(hours=1))
+        assert sorted(waits["mail"]) == [1, 2, 3, 4, 100] and waits["reports"] == [5]
+        response = admin_client.get(DASHBOARD, {"hours": "1"})
+        rows = {row["name"]: row for row in response.context["latencies"]}
+        assert (rows["mail"]["p50"], rows["mail"]["p95"], rows["mail"]["jobs"]) == (3, 100, 5)
+        assert rows["billing"]["now"] >= 7 * 60 and rows["billing"]["p50"] is None
+        content = response.content.decode()
+        assert 'class="solidq-chart solidq-latency"' in content
+        assert ">mail</text>" in content and ">billing</text>" in content
+        assert ">100.0 s</text>" in content  # mail's p95, as a duration
+
     def test_dashboard_ignores_a_bad_window(self, admin_client, db):
         assert admin_client.get(DASHBOARD, {"hours": "x"}).context["hours"] == 3
         assert admin_client.get(DASHBOARD, {"hours": "1000"}).context["hours"] == 3

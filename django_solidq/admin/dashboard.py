@@ -1,5 +1,6 @@
-"""The dashboard: jobs per status, throughput drawn as an inline SVG, slowest and most-failing
-tasks. Every count is capped; the chart reads one indexed time range per series."""
+"""The dashboard: jobs per status, throughput and latency per queue drawn as inline SVGs,
+slowest and most-failing tasks. Every count is capped; the throughput chart reads one indexed
+time range per series."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from django_solidq.models import (
 )
 
 from .helpers import STATES, capped_count, duration, mission_context, show_count
+from .latency import latency_chart, queue_latencies
 
 if TYPE_CHECKING:
     from .jobs import JobAdmin
@@ -49,12 +51,15 @@ def dashboard_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
     finished = Job.objects.finished_per_minute(since)
     failed = FailedExecution.objects.per_minute(since)
     jobs_url = reverse("admin:django_solidq_job_changelist")
+    latencies = queue_latencies(since, now)
     context = {
         **mission_context(model_admin, request, "Solid Queue dashboard", "dashboard"),
         "hours": hours,
         "windows": WINDOWS,
         "counts": status_counts(since, jobs_url),
         "chart": throughput_chart(finished, failed, since, now),
+        "latencies": latencies,
+        "latency_chart": latency_chart(latencies) if latencies else None,
         "finished_total": sum(finished.values()),
         "failed_total": sum(failed.values()),
         "per_minute": sum(finished.values()) / (hours * 60),
