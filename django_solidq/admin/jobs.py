@@ -177,19 +177,15 @@ def _without(model: type[models.Model]) -> Any:
     return ~Exists(model._default_manager.filter(job_id=OuterRef("pk")))
 
 
-def _not_failed(queryset: QuerySet[Job], status: str | None) -> list[str]:
-    if queryset.filter(_without(FailedExecution)).exists():
-        return ["Only failed jobs can be retried; the other selected jobs are left alone."]
-    return []
+def _only(sentence: str, *models: type[models.Model]) -> Callable[..., list[str]]:
+    """A note when some selected jobs have no row in any of ``models`` (so are left alone)."""
 
+    def notes(queryset: QuerySet[Job], status: str | None) -> list[str]:
+        if queryset.filter(*(_without(model) for model in models)).exists():
+            return [f"{sentence}; the other selected jobs are left alone."]
+        return []
 
-def _not_scheduled(queryset: QuerySet[Job], status: str | None) -> list[str]:
-    if queryset.filter(_without(ScheduledExecution), _without(BlockedExecution)).exists():
-        return [
-            "Only scheduled and blocked jobs can be run now; the other selected jobs are left "
-            "alone."
-        ]
-    return []
+    return notes
 
 
 def _running_or_ended(queryset: QuerySet[Job], status: str | None) -> list[str]:
@@ -271,7 +267,7 @@ RETRY = BulkAction(
     explain="Failed jobs go back to their queue and run again; their errors are kept.",
     states=("failed",),
     work=lambda ids: FailedExecution.objects.filter(job_id__in=ids).retry(),
-    notes=_not_failed,
+    notes=_only("Only failed jobs can be retried", FailedExecution),
     outcome=lambda: Q(finished_at__isnull=True) & _without(FailedExecution),
 )
 DISCARD = BulkAction(
@@ -297,7 +293,9 @@ RUN_NOW = BulkAction(
     ),
     states=("scheduled", "blocked"),
     work=_run_now,
-    notes=_not_scheduled,
+    notes=_only(
+        "Only scheduled and blocked jobs can be run now", ScheduledExecution, BlockedExecution
+    ),
     outcome=lambda: _without(ScheduledExecution) & _without(BlockedExecution),
 )
 

@@ -66,7 +66,7 @@ def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
             value = row[key]
             y = y0 + position * (BAR_H + BAR_GAP)
             width = plot_w * (value or 0.0) / top
-            text = "none" if value is None else duration_text(value)
+            text = "none" if value is None else duration(timedelta(seconds=value))
             title = escape(f"{row['name']}: {label} {text} ({row['jobs']} jobs sampled)")
             parts.append(
                 f"<g><title>{title}</title>"
@@ -80,7 +80,3 @@ def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
         f'<svg class="solidq-chart solidq-latency" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-label="Latency per queue">{"".join(parts)}</svg>'
     )
-
-
-def duration_text(seconds: float) -> str:
-    return duration(timedelta(seconds=seconds))

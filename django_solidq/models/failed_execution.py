@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Count
-from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
-from .base import QueueQuerySet, queue_atomic
+from .base import QueueQuerySet, per_minute, queue_atomic
 from .job import Job
 
 
@@ -42,15 +41,7 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
 
     def per_minute(self, since: datetime) -> dict[datetime, int]:
         """Jobs that failed for good since ``since`` (and are still failed), per minute."""
-        rows = (
-            self.filter(created_at__gte=since)
-            .annotate(minute=TruncMinute("created_at", tzinfo=UTC))
-            .order_by()
-            .values("minute")
-            .annotate(n=Count("id"))
-            .values_list("minute", "n")
-        )
-        return dict(rows)
+        return per_minute(self.filter(created_at__gte=since), "created_at")
 
     def top_tasks(self, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
         """The tasks with the most jobs failed since ``since``, most first."""

@@ -19,7 +19,7 @@ from django_solidq.conf import get_config, queue_database
 from django_solidq.runtime.notifier import notify_ready
 
 from . import postgres
-from .base import QueueQuerySet, queue_atomic, vendor
+from .base import QueueQuerySet, per_minute, queue_atomic, vendor
 
 BULK_BATCH = 1000
 
@@ -196,20 +196,8 @@ class JobQuerySet(QueueQuerySet["Job"]):
 
     def finished_per_minute(self, since: datetime) -> dict[datetime, int]:
         """Jobs that finished successfully since ``since``, per minute (UTC, truncated)."""
-        from datetime import UTC
-
-        from django.db.models import Count
-        from django.db.models.functions import TruncMinute
-
-        rows = (
-            self.filter(finished_at__gte=since, discarded_at__isnull=True)
-            .annotate(minute=TruncMinute("finished_at", tzinfo=UTC))
-            .order_by()
-            .values("minute")
-            .annotate(n=Count("*"))
-            .values_list("minute", "n")
-        )
-        return dict(rows)
+        rows = self.filter(finished_at__gte=since, discarded_at__isnull=True)
+        return per_minute(rows, "finished_at")
 
     def waits_by_queue(self, since: datetime, sample: int = 2000) -> dict[str, list[float]]:
         """Per queue, how long each of the latest ``sample`` jobs finished since ``since``
