@@ -1,6 +1,6 @@
 """Fugit 1.14 conformance of ``django_solidq.schedule``: every row of the shared tables.
 
-The tables live in ``shared/conformance/fugit/`` beside the repository (see its README);
+The tables live in ``tests/data/fugit/`` (see its README for their origin and licence);
 ``SOLIDQ_CONFORMANCE_DIR`` overrides the location. Missing tables fail the run, they are
 never skipped. A row may only differ from Fugit if it is listed in ``DEVIATIONS``.
 """
@@ -21,7 +21,7 @@ def _conformance_dir() -> Path:
     override = os.environ.get("SOLIDQ_CONFORMANCE_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared" / "conformance" / "fugit"
+    return Path(__file__).resolve().parent / "data" / "fugit"
 
 
 CONFORMANCE_DIR = _conformance_dir()
@@ -68,8 +68,8 @@ def _rows(name: str, header: bool) -> list[object]:
 def _require(row: list[str] | None) -> list[str]:
     if row is None:
         pytest.fail(
-            f"conformance tables not found in {CONFORMANCE_DIR}: put shared/ beside the "
-            "repository or set SOLIDQ_CONFORMANCE_DIR"
+            f"conformance tables not found in {CONFORMANCE_DIR}: they ship with the "
+            "repository in tests/data/fugit/ (restore them from git) or set SOLIDQ_CONFORMANCE_DIR"
         )
     return row
 
