@@ -7,11 +7,12 @@ from datetime import timedelta
 from django.db import models
 from django.utils import timezone
 
-from .base import QueueQuerySet, queue_atomic
+from .base import queue_atomic, vendor
+from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 
 
-class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
+class BlockedExecutionQuerySet(ExecutionQuerySet["BlockedExecution"]):
     def expired(self) -> BlockedExecutionQuerySet:
         return self.filter(expires_at__lte=timezone.now())
 
@@ -25,14 +26,21 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
             expires_at=timezone.now() + duration,
         )
 
-    def release_one(self, key: str) -> bool:
-        """Move the most urgent blocked job of ``key`` to ready if a permit is free."""
-        from django_solidq.concurrency import limit_of
-        from django_solidq.runtime.notifier import notify_ready
+    def release_next(self, key: str, handing_over: bool = False) -> bool:
+        """Move the most urgent blocked job of ``key`` to ready; False if none moved.
 
+        The job takes a free permit of the key — or, ``handing_over``, the permit of a job of
+        the key that just stopped (call with the key's semaphore locked then): the permit
+        passes without touching the semaphore, half the writes of a give-back and a take."""
+        from django_solidq.concurrency import limit_of
+        from django_solidq.conf import get_config
+
+        from . import postgres
         from .ready_execution import ReadyExecution
         from .semaphore import Semaphore
 
+        if handing_over and vendor() == "postgresql":
+            return postgres.hand_over(key, self.db, get_config().listen_notify)
         with queue_atomic():
             blocked = (
                 self.filter(concurrency_key=key)
@@ -44,50 +52,19 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
             if blocked is None:
                 return False
             blocked_id, job_id, task_path, queue_name, priority = blocked
-            limit = limit_of(task_path)
-            if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
-                return False
-            self.filter(id=blocked_id)._raw_delete(self.db)
-            ReadyExecution.objects.create(job_id=job_id, queue_name=queue_name, priority=priority)
-            notify_ready(self.db)
+            if not handing_over:
+                limit = limit_of(task_path)
+                if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
+                    return False
+            self.delete_rows([blocked_id])
+            ReadyExecution.objects.add([(job_id, queue_name, priority)])
         return True
-
-    def hand_over(self, key: str) -> bool:
-        """Pass a finishing job's permit straight to the most urgent blocked job of ``key``
-        (moved to ready); False if none is blocked. Call with the key's semaphore locked."""
-        from django_solidq.conf import get_config
-        from django_solidq.runtime.notifier import notify_ready
-
-        from . import postgres
-        from .base import vendor
-        from .ready_execution import ReadyExecution
-
-        if vendor() == "postgresql":
-            return postgres.hand_over(key, self.db, get_config().listen_notify)
-        else:
-            blocked = (
-                self.filter(concurrency_key=key)
-                .order_by("-priority", "id")
-                .select_for_update(skip_locked=True)
-                .values_list("id", "job_id", "queue_name", "priority")
-                .first()
-            )
-            moved = blocked is not None
-            if blocked is not None:
-                blocked_id, job_id, queue_name, priority = blocked
-                self.filter(id=blocked_id)._raw_delete(self.db)
-                ReadyExecution.objects.create(
-                    job_id=job_id, queue_name=queue_name, priority=priority
-                )
-        if moved:
-            notify_ready(self.db)
-        return moved
 
     def unblock_expired(self) -> int:
         """Concurrency maintenance: retry keys whose blocked jobs waited past their expiry
         (their permit holder may be gone without releasing). Returns jobs released."""
         keys = set(self.expired().values_list("concurrency_key", flat=True).distinct())
-        return sum(self.release_one(key) for key in keys)
+        return sum(self.release_next(key) for key in keys)
 
     def run_now(self) -> int:
         """Make these jobs ready now, outside their concurrency limit (the admin's "Run now").
@@ -101,32 +78,13 @@ class BlockedExecutionQuerySet(QueueQuerySet["BlockedExecution"]):
             Job.objects.filter(id__in=moved).update(concurrency_key=None)
         return len(moved)
 
-    def discard(self) -> int:
-        """End these jobs without running them (kept, marked discarded). A blocked job holds
-        no permit, so there is nothing to release."""
-        with queue_atomic():
-            rows = list(self.select_for_update().values_list("id", "job_id"))
-            if not rows:
-                return 0
-            BlockedExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
-            now = timezone.now()
-            Job.objects.filter(id__in=[r[1] for r in rows]).update(
-                finished_at=now, discarded_at=now
-            )
-        return len(rows)
-
 
 BlockedExecutionManager = models.Manager.from_queryset(BlockedExecutionQuerySet)
 
 
-class BlockedExecution(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    job = models.OneToOneField(Job, on_delete=models.CASCADE)
-    queue_name = models.CharField(max_length=128)
-    priority = models.SmallIntegerField(default=0)
+class BlockedExecution(QueuedExecution):
     concurrency_key = models.CharField(max_length=255)
     expires_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = BlockedExecutionManager()
 

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django_solidq.errors import error_entry
 
 from . import postgres
-from .base import QueueQuerySet, queue_atomic, update_each, vendor
+from .base import queue_atomic, update_each, vendor
+from .execution import Execution, ExecutionQuerySet
+from .semaphore import Semaphore
 
 if TYPE_CHECKING:
     from .job import Job
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 Policy = Callable[["Job", BaseException], tuple[datetime | None, bool]]
 
 
-class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
+class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
     def orphaned(self, live_process_ids: list[int]) -> ClaimedExecutionQuerySet:
         return self.exclude(process_id__in=live_process_ids)
 
@@ -56,23 +58,35 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
     def finish_all(
         self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
     ) -> list[Job]:
-        """Record successful attempts and end their jobs, all in one transaction.
+        """Record successful attempts and end their jobs, giving back their unique keys and
+        permits, all in one transaction.
 
         Returns the jobs finished; a job whose claim is gone (recovered by a pruner that
         thought its worker dead) is left alone: the recovery already decided its fate.
         """
+        if not any(job.limited for job, _ in outcomes):
+            return self._finish(outcomes, worker_id, preserve)  # PostgreSQL: one statement
+        with queue_atomic():
+            finished = self._finish(outcomes, worker_id, preserve)
+            limited = [job for job in finished if job.limited]
+            Semaphore.objects.release_for(limited, unique=True, permit=True)
+        return finished
+
+    def _finish(
+        self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
+    ) -> list[Job]:
         from .job import Job
 
-        by_claim = {job.claimed.id: (job, value) for job, value in outcomes if job.claimed}
         if vendor() == "postgresql":
             return self._finish_postgres(outcomes, worker_id, preserve)
+        by_claim = {job.claimed.id: (job, value) for job, value in outcomes if job.claimed}
         with queue_atomic():
             held = list(
                 self.filter(id__in=by_claim).select_for_update().values_list("id", flat=True)
             )
             if not held:
                 return []
-            self.filter(id__in=held)._raw_delete(self.db)
+            self.delete_rows(held)
             now = timezone.now()
             finished = []
             for claim_id in held:
@@ -114,12 +128,11 @@ class ClaimedExecutionQuerySet(QueueQuerySet["ClaimedExecution"]):
 ClaimedExecutionManager = models.Manager.from_queryset(ClaimedExecutionQuerySet)
 
 
-class ClaimedExecution(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    job = models.OneToOneField("django_solidq.Job", on_delete=models.CASCADE)
+class ClaimedExecution(Execution):
+    holds_permit = True
+
     # No foreign key: a process row is deleted when it dies, its claims are recovered after.
     process_id = models.BigIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = ClaimedExecutionManager()
 
@@ -159,7 +172,7 @@ class ClaimedExecution(models.Model):
         the job runs again, is discarded or fails (the poison-pill cap lives there)."""
         job = self.job
         worker = f"process-{self.process_id}"
-        self.delete()
+        self._take()
         job.record_attempt(worker, self.created_at)
         job.record_error(error_entry(error_class, message, worker_id=worker))
         retry_at, discard = policy(job, error_class(message))
@@ -176,9 +189,8 @@ def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
         job.finished_at = job.discarded_at = timezone.now()
         fields += ["finished_at", "discarded_at"]
     job.save_outcome(*fields)
-    if retry_at is None:
-        job.release_unique_lock()  # the job has ended
-    job.release_permit()  # it is not running any more, whatever comes next
+    # Not running any more, whatever comes next; unless retried, the job has ended.
+    Semaphore.objects.release_for([job], unique=retry_at is None, permit=True)
     if retry_at is not None:
         job.enter(retry_at)
     elif not discard:

@@ -6,33 +6,41 @@ from datetime import datetime
 
 from django.db import models
 from django.db.models import Count
-from django.utils import timezone
 
-from .base import QueueQuerySet, per_minute, queue_atomic
+from .base import per_minute, queue_atomic
+from .execution import Execution, ExecutionQuerySet
 from .job import Job
 
 
-class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
+class FailedExecutionQuerySet(ExecutionQuerySet["FailedExecution"]):
     def retry(self) -> int:
-        """Run these jobs again from scratch: counters reset, their errors kept as history."""
-        retried = 0
-        for failed in self.select_related("job"):
-            with queue_atomic():
-                if self.filter(pk=failed.pk)._raw_delete(self.db):
-                    failed.job.exception_executions = {}
-                    failed.job.save(using=self.db, update_fields=["exception_executions"])
-                    failed.job.enter(None)
-                    retried += 1
-        return retried
+        """Run these jobs again from scratch: counters reset, their errors kept as history.
 
-    def discard(self) -> int:
-        """End these jobs without running them again (kept, marked discarded)."""
+        A unique job takes its key back first; while another live job holds the key, the
+        failed one is left as it is (retry it once that job has ended). Returns how many
+        were retried."""
+        return sum(self._retry_one(row_id) for row_id in self.values_list("id", flat=True))
+
+    def _retry_one(self, row_id: int) -> bool:
+        from .semaphore import Semaphore
+
         with queue_atomic():
-            job_ids = list(self.values_list("job_id", flat=True))
-            self.filter(job_id__in=job_ids)._raw_delete(self.db)
-            now = timezone.now()
-            Job.objects.filter(id__in=job_ids).update(finished_at=now, discarded_at=now)
-        return len(job_ids)
+            failed = (
+                FailedExecution.objects.select_related("job")
+                .select_for_update(skip_locked=True)
+                .filter(id=row_id)
+                .first()
+            )
+            if failed is None:
+                return False
+            job = failed.job
+            if job.unique_key and Semaphore.objects.take_unique(job) is not None:
+                return False
+            self.delete_rows([row_id])
+            job.exception_executions = {}
+            job.save(using=self.db, update_fields=["exception_executions"])
+            job.enter(None)
+        return True
 
     def recent_exception_classes(self, limit: int, sample: int = 200) -> list[str]:
         """The exception classes of the latest ``sample`` failures, sorted, at most ``limit``."""
@@ -59,19 +67,17 @@ class FailedExecutionQuerySet(QueueQuerySet["FailedExecution"]):
 FailedExecutionManager = models.Manager.from_queryset(FailedExecutionQuerySet)
 
 
-class FailedExecution(models.Model):
+class FailedExecution(Execution):
     """A job that failed for good. Like Solid Queue's row it keeps the error that ended the
     job (its class), and like the other execution tables the job's queue (and task): the
     admin filters and counts failures by them without joining every failure to its job."""
 
-    id = models.BigAutoField(primary_key=True)
-    job = models.OneToOneField(Job, on_delete=models.CASCADE)
+    holds_unique = False  # given back when the job failed; a retry takes it again
     # db_default: a worker still on the code before 0002 inserts without them (rolling deploys).
     task_path = models.CharField(max_length=255, default="", db_default="")
     queue_name = models.CharField(max_length=128, default="", db_default="")
     # The last attempt's exception class path ("" if the job had no error entry).
     exception_class = models.CharField(max_length=255, default="", db_default="")
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = FailedExecutionManager()
 

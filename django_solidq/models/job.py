@@ -6,7 +6,7 @@ import functools
 import json
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -14,9 +14,8 @@ from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
 
-from django_solidq.concurrency import limit_of, unique_of
+from django_solidq.concurrency import limit_of
 from django_solidq.conf import get_config, queue_database
-from django_solidq.runtime.notifier import notify_ready
 
 from . import postgres
 from .base import QueueQuerySet, per_minute, queue_atomic, vendor
@@ -38,28 +37,31 @@ class JobQuerySet(QueueQuerySet["Job"]):
             job._state.adding = False
             job._state.db = self.db
             return job
+        from .semaphore import Semaphore
+
         with queue_atomic():
-            if job.unique_key and not job.take_unique_lock():
-                duplicate = self.live().filter(unique_key=job.unique_key).first()
+            if job.unique_key:
+                duplicate = Semaphore.objects.take_unique(job)
                 if duplicate is not None:
                     return duplicate
-                # The lock outlived its job (ended without releasing it): take the key over.
             job.save(using=self.db, force_insert=True)
             job.enter(job.scheduled_at)
-            if job.is_due():
-                notify_ready(self.db)
         return job
 
-    def release_locks(self, jobs: Sequence[Job]) -> None:
-        """After these jobs ended well: their unique keys and permits, in one transaction.
+    def discard(self, permit: bool, unique: bool) -> int:
+        """These jobs end without another run (they left their execution rows already):
+        mark them discarded, and give back the ``permit`` and ``unique`` key they held. Call
+        inside the queue transaction that removed their rows."""
+        from .semaphore import Semaphore
 
-        Keys are locked in one global order (unique keys, then permits, each sorted), as
-        every other transaction takes them, so concurrent releases cannot deadlock."""
-        with queue_atomic():
-            for job in sorted(jobs, key=lambda j: j.unique_key or ""):
-                job.release_unique_lock()
-            for job in sorted(jobs, key=lambda j: j.concurrency_key or ""):
-                job.release_permit()
+        now = timezone.now()
+        ended = self.update(finished_at=now, discarded_at=now)
+        if permit or unique:
+            limited = self.exclude(concurrency_key=None, unique_key=None).only(
+                "id", "task_path", "concurrency_key", "unique_key"
+            )
+            Semaphore.objects.release_for(list(limited), unique=unique, permit=permit)
+        return ended
 
     def live(self) -> JobQuerySet:
         """Jobs that have not ended: ready, scheduled, blocked, running or retrying."""
@@ -90,13 +92,8 @@ class JobQuerySet(QueueQuerySet["Job"]):
                 key=lambda j: (j.concurrency_key or "", j.unique_key or ""),
             )
             stored = {j.pk: self.enqueue(j) for j in limited}
-            ReadyExecution.objects.bulk_create(
-                [
-                    ReadyExecution(job=j, queue_name=j.queue_name, priority=j.priority)
-                    for j in plain
-                    if j.is_due(now)
-                ],
-                batch_size=BULK_BATCH,
+            ReadyExecution.objects.add(
+                (j.pk, j.queue_name, j.priority) for j in plain if j.is_due(now)
             )
             ScheduledExecution.objects.bulk_create(
                 [
@@ -111,8 +108,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
                 ],
                 batch_size=BULK_BATCH,
             )
-            if any(j.is_due(now) for j in jobs):
-                notify_ready(self.db)
         return [stored.get(j.pk, j) for j in jobs]
 
     def build(
@@ -367,7 +362,7 @@ class Job(models.Model):
                     return "discarded"
                 BlockedExecution.objects.block(self, limit.lasts)
                 return "blocked"
-        ReadyExecution.objects.create(job=self, queue_name=self.queue_name, priority=self.priority)
+        ReadyExecution.objects.add([(self.pk, self.queue_name, self.priority)])
         return "ready"
 
     @property
@@ -375,49 +370,17 @@ class Job(models.Model):
         """Has a concurrency key or a unique key: enqueued one by one, under locks."""
         return bool(self.concurrency_key or self.unique_key)
 
-    def take_unique_lock(self) -> bool:
-        """Hold this job's unique key until it ends; False if a live job holds it."""
-        from .semaphore import Semaphore
-
-        assert self.unique_key
-        rule = unique_of(self.task_path)
-        lasts = rule.duration if rule else timedelta(days=1)
-        return Semaphore.objects.wait(f"unique:{self.unique_key}", 1, lasts)
-
-    def release_unique_lock(self) -> None:
-        """The job ended: a new job with its unique key may be enqueued."""
-        from .semaphore import Semaphore
-
-        if self.unique_key:
-            Semaphore.objects.signal(f"unique:{self.unique_key}", timedelta(days=1))
-
     def discard_for_concurrency(self) -> None:
         from django_solidq.errors import error_entry
         from django_solidq.exceptions import ConcurrencyLimitReached
+
+        from .semaphore import Semaphore
 
         message = f"another job holds the concurrency key {self.concurrency_key!r}"
         self.record_error(error_entry(ConcurrencyLimitReached, message, worker_id=""))
         self.finished_at = self.discarded_at = timezone.now()
         self.save(using=queue_database(), update_fields=["errors", "finished_at", "discarded_at"])
-        self.release_unique_lock()
-
-    def release_permit(self) -> None:
-        """This job stopped running: give back its permit and let the next blocked job of its
-        key take it. Call inside the transaction that ends the attempt."""
-        from .blocked_execution import BlockedExecution
-        from .semaphore import Semaphore
-
-        if not self.concurrency_key:
-            return
-        limit = limit_of(self.task_path)
-        duration = (
-            limit.lasts if limit else timedelta(seconds=get_config().default_concurrency_duration)
-        )
-        # Lock the key's semaphore first: an enqueue blocking a job on this key holds the same
-        # lock, so once we have it every blocked job of the key is visible to us.
-        Semaphore.objects.lock(self.concurrency_key)
-        if not BlockedExecution.objects.hand_over(self.concurrency_key):
-            Semaphore.objects.signal(self.concurrency_key, duration)
+        Semaphore.objects.release_for([self], unique=True, permit=False)
 
     def fail_for_good(self) -> None:
         from .failed_execution import FailedExecution

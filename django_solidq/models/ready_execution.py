@@ -10,9 +10,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from django_solidq.runtime.notifier import notify_ready
+
 from . import postgres
-from .base import QueueQuerySet, queue_atomic, vendor
+from .base import queue_atomic, vendor
 from .claimed_execution import ClaimedExecution
+from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 from .pause import Pause
 
@@ -26,31 +29,34 @@ def queue_filter(selector: str) -> Q:
     return Q(queue_name=selector)
 
 
-class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
-    def move_from(self, executions: models.QuerySet[Any]) -> list[Any]:
-        """Make the jobs of these scheduled or blocked rows ready now (the admin's "Run now"):
-        rows another transaction holds (a dispatcher moving them) are skipped. Returns the
-        job ids moved; call inside a queue transaction."""
-        from django_solidq.runtime.notifier import notify_ready
+class ReadyExecutionQuerySet(ExecutionQuerySet["ReadyExecution"]):
+    def add(self, rows: Iterable[tuple[Any, str, int]]) -> int:
+        """Make jobs ready: ``(job id, queue name, priority)`` each, whose previous execution
+        rows are gone and whose permits (if limited) are settled. Workers are told. Returns
+        how many; call inside a queue transaction."""
+        added = self.bulk_create(
+            [
+                ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
+                for job_id, queue_name, priority in rows
+            ],
+            batch_size=1000,
+        )
+        if added:
+            notify_ready(self.db)
+        return len(added)
 
+    def move_from(self, executions: ExecutionQuerySet[Any]) -> list[Any]:
+        """Make the jobs of these scheduled or blocked rows ready now as they are (no permit
+        taken): rows another transaction holds are skipped. Returns the job ids moved; call
+        inside a queue transaction."""
         rows = list(
             executions.select_for_update(skip_locked=True).values_list(
                 "id", "job_id", "queue_name", "priority"
             )
         )
-        if not rows:
-            return []
-        executions.model._default_manager.filter(id__in=[r[0] for r in rows])._raw_delete(
-            executions.db
-        )
-        self.bulk_create(
-            [
-                ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
-                for _, job_id, queue_name, priority in rows
-            ]
-        )
-        notify_ready(self.db)
-        return [r[1] for r in rows]
+        executions.delete_rows([row[0] for row in rows])
+        self.add(row[1:] for row in rows)
+        return [row[1] for row in rows]
 
     def in_order(self) -> ReadyExecutionQuerySet:
         """Priority first (larger is more urgent, as in Django), then first in, first out."""
@@ -104,20 +110,6 @@ class ReadyExecutionQuerySet(QueueQuerySet["ReadyExecution"]):
             .values_list("id", "job_id")[:limit]
         )
         return [(ready_id, str(job_id)) for ready_id, job_id in rows]
-
-    def discard(self) -> int:
-        """End these jobs without running them (kept, marked discarded). Rows a worker is
-        claiming at this moment are skipped (they are running now, not pending)."""
-        with queue_atomic():
-            rows = list(self.select_for_update(skip_locked=True).values_list("id", "job_id"))
-            if not rows:
-                return 0
-            ReadyExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
-            now = timezone.now()
-            Job.objects.filter(id__in=[r[1] for r in rows]).update(
-                finished_at=now, discarded_at=now
-            )
-        return len(rows)
 
     def oldest_created_at(self, queue_name: str) -> datetime | None:
         """When the longest-waiting ready job of a queue became ready (its latency)."""
@@ -193,12 +185,8 @@ def _attach(claims: list[ClaimedExecution]) -> list[Job]:
 ReadyExecutionManager = models.Manager.from_queryset(ReadyExecutionQuerySet)
 
 
-class ReadyExecution(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    job = models.OneToOneField(Job, on_delete=models.CASCADE)
-    queue_name = models.CharField(max_length=128)
-    priority = models.SmallIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
+class ReadyExecution(QueuedExecution):
+    holds_permit = True
 
     objects = ReadyExecutionManager()
 

@@ -7,13 +7,12 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from django_solidq.runtime.notifier import notify_ready
-
-from .base import QueueQuerySet, queue_atomic
+from .base import queue_atomic
+from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 
 
-class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
+class ScheduledExecutionQuerySet(ExecutionQuerySet["ScheduledExecution"]):
     def due(self) -> ScheduledExecutionQuerySet:
         return self.filter(scheduled_at__lte=timezone.now())
 
@@ -55,51 +54,25 @@ class ScheduledExecutionQuerySet(QueueQuerySet["ScheduledExecution"]):
         concurrency-limited ones through their limit (a permit, or blocked)."""
         from .ready_execution import ReadyExecution
 
-        ScheduledExecution.objects.filter(id__in=[row[0] for row in rows])._raw_delete(self.db)
+        self.delete_rows([row[0] for row in rows])
         limited = set(
             Job.objects.filter(id__in=[row[1] for row in rows])
             .exclude(concurrency_key=None)
             .values_list("id", flat=True)
         )
-        ReadyExecution.objects.bulk_create(
-            [
-                ReadyExecution(job_id=job_id, queue_name=queue_name, priority=priority)
-                for _, job_id, queue_name, priority in rows
-                if job_id not in limited
-            ]
-        )
+        ReadyExecution.objects.add(row[1:] for row in rows if row[1] not in limited)
         jobs = Job.objects.in_bulk(limited)
         # Key by key (the lock order every transaction follows), in due order within a key.
         due = [jobs[job_id] for _, job_id, _, _ in rows if job_id in limited]
         for job in sorted(due, key=lambda j: j.concurrency_key or ""):
             job.enter(None)  # takes a permit, or blocks
-        notify_ready(self.db)
-
-    def discard(self) -> int:
-        """End these jobs without running them (kept, marked discarded); rows a dispatcher is
-        moving at this moment are skipped."""
-        with queue_atomic():
-            rows = list(self.select_for_update(skip_locked=True).values_list("id", "job_id"))
-            if not rows:
-                return 0
-            ScheduledExecution.objects.filter(id__in=[r[0] for r in rows])._raw_delete(self.db)
-            now = timezone.now()
-            Job.objects.filter(id__in=[r[1] for r in rows]).update(
-                finished_at=now, discarded_at=now
-            )
-        return len(rows)
 
 
 ScheduledExecutionManager = models.Manager.from_queryset(ScheduledExecutionQuerySet)
 
 
-class ScheduledExecution(models.Model):
-    id = models.BigAutoField(primary_key=True)
-    job = models.OneToOneField(Job, on_delete=models.CASCADE)
-    queue_name = models.CharField(max_length=128)
-    priority = models.SmallIntegerField(default=0)
+class ScheduledExecution(QueuedExecution):
     scheduled_at = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScheduledExecutionManager()
 

@@ -43,7 +43,7 @@ class Dispatcher(Registered):
     def _maintain_concurrency(self) -> None:
         """Free expired permits, then release blocked jobs that waited past their expiry."""
         try:
-            Semaphore.objects.expired().delete()
+            Semaphore.objects.prune_expired()
             BlockedExecution.objects.unblock_expired()
         except Exception as exc:
             hooks.thread_error(exc, "concurrency maintenance")

@@ -92,9 +92,6 @@ def record_successes(successes: list[Success], worker_id: str) -> list[TaskResul
         "recording finished jobs",
     )
     done = {job.pk for job in finished or []}
-    limited = [job for job in finished or [] if job.limited]
-    if limited:
-        retrying(lambda: Job.objects.release_locks(limited), "releasing permits and unique keys")
     results = []
     for success in successes:
         if success.job.pk not in done:
