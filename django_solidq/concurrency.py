@@ -79,8 +79,8 @@ def unique(
 ) -> UniqueJobs:
     """At most one live job per key: while one is ready, scheduled, blocked, running or
     retrying, enqueueing another returns it (``on_duplicate="return"``) or drops the new one
-    as discarded (``"drop"``). ``duration`` bounds how long a key stays taken if its job's end
-    is never recorded (its worker's host vanished and nothing recovered it)."""
+    as discarded (``"drop"``). A key is held exactly while a live job has it (see
+    ``Semaphore.take_unique``); ``duration`` only dates the key's row."""
     if on_duplicate not in ("return", "drop"):
         raise ValueError(f"on_duplicate must be 'return' or 'drop', got {on_duplicate!r}")
     if isinstance(duration, int | float):
