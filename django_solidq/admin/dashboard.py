@@ -25,7 +25,7 @@ from django_solidq.models import (
     ScheduledExecution,
 )
 
-from .helpers import STATES, capped_count, duration, mission_context, show_count
+from .helpers import STATES, capped_count, duration, mission_context, plural, show_count
 from .latency import latency_chart, queue_latencies
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def dashboard_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
     jobs_url = reverse("admin:django_solidq_job_changelist")
     latencies = queue_latencies(since, now)
     context = {
-        **mission_context(model_admin, request, "Solid Queue dashboard", "dashboard"),
+        **mission_context(model_admin, request, "Dashboard", "dashboard"),
         "hours": hours,
         "windows": WINDOWS,
         "counts": status_counts(since, jobs_url),
@@ -156,7 +156,8 @@ def throughput_chart(
     # Every value above is a number or escaped: the markup is safe as a whole.
     return mark_safe(
         f'<svg class="solidq-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
-        f'aria-label="Jobs finished and failed per {step} minute(s)">{"".join(parts)}</svg>'
+        f'aria-label="Jobs finished and failed per {plural(step, "minute")}">'
+        f"{''.join(parts)}</svg>"
     )
 
 

@@ -55,7 +55,7 @@ def test_read_a_failed_jobs_traceback_and_retry_it(page, live_server, admin_user
     page.wait_for_selector("text=Yes, retry")
     page.click("text=Yes, retry")
     page.wait_for_selector("ul.messagelist")
-    assert "Retried 1 job(s)." in page.inner_text("ul.messagelist")
+    assert "Retried 1 job." in page.inner_text("ul.messagelist")
     assert ReadyExecution.objects.filter(job_id=failed.pk).exists()
     assert not FailedExecution.objects.exists()
 
@@ -71,7 +71,7 @@ def test_retry_every_failed_job_from_the_list(page, live_server, admin_user):
     page.wait_for_selector("text=Retry 3 jobs?")
     page.click("text=Yes, retry")
     page.wait_for_selector("ul.messagelist")
-    assert "Retried 3 job(s)." in page.inner_text("ul.messagelist")
+    assert "Retried 3 jobs." in page.inner_text("ul.messagelist")
     assert FailedExecution.objects.count() == 0
 
 
