@@ -479,7 +479,6 @@ class JobAdmin(ReadOnlyAdmin):
         "task",
         "queue",
         "priority",
-        "arguments",
         "attempts",
         "state",
         "when",
@@ -618,15 +617,18 @@ class JobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="task", ordering="task_path")
     def task(self, job: Job) -> SafeString:
-        return format_html('<span title="{}">{}</span>', job.task_path, short_class(job.task_path))
-
-    @admin.display(description="arguments")
-    def arguments(self, job: Job) -> SafeString:
+        """The task's name (its path in the title) and, below, its arguments shortened."""
         call = short_json(job.args)[1:-1] if job.args else ""
         if job.kwargs:
             pairs = ", ".join(f"{k}={short_json(v, 30)}" for k, v in job.kwargs.items())
             call = f"{call}, {pairs}" if call else pairs
-        return format_html("<code>{}</code>", call if len(call) <= 40 else call[:39] + "…")
+        return format_html(
+            '<span title="{}">{}</span><code class="solidq-sub" title="{}">{}</code>',
+            job.task_path,
+            short_class(job.task_path),
+            call,
+            call if len(call) <= 40 else call[:39] + "…",
+        )
 
     @admin.display(description="attempts")
     def attempts(self, job: Job) -> int:
@@ -673,12 +675,14 @@ class JobAdmin(ReadOnlyAdmin):
         if not job.errors:
             return ""
         error = job.errors[-1]
+        path = str(error.get("exception_class_path", ""))
         message = str(error.get("message", ""))
         return format_html(
-            '<span title="{}"><strong>{}</strong> {}</span>',
-            error.get("exception_class_path", ""),
-            short_class(str(error.get("exception_class_path", ""))),
-            message if len(message) <= 60 else message[:59] + "…",
+            '<span title="{}: {}"><strong>{}</strong> {}</span>',
+            path,
+            message,
+            short_class(path),
+            message if len(message) <= 80 else message[:79] + "…",
         )
 
     @admin.display(description="concurrency key")
