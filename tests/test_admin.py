@@ -310,8 +310,8 @@ class TestOtherPages:
         assert ">100.0 s</text>" in content  # mail's p95, as a duration
 
     def test_dashboard_ignores_a_bad_window(self, admin_client, db):
-        assert admin_client.get(DASHBOARD, {"hours": "x"}).context["hours"] == 3
-        assert admin_client.get(DASHBOARD, {"hours": "1000"}).context["hours"] == 3
+        assert admin_client.get(DASHBOARD, {"hours": "x"}).context["window"] == "1h"
+        assert admin_client.get(DASHBOARD, {"window": "1000h"}).context["window"] == "1h"
 
     def test_queues_page(self, admin_client, jobs):
         tasks.on_other_queue.enqueue()
