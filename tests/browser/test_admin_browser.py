@@ -53,6 +53,12 @@ def test_read_a_failed_jobs_traceback_and_retry_it(page, live_server, admin_user
     page.select_option("select[name='CHANGE_FORM-action']", "retry_jobs")
     page.click(".actions button[type=submit]")
     page.wait_for_selector("text=Yes, retry")
+    # Not a deletion: the admin's ordinary button, not a red one.
+    red = page.evaluate(
+        "getComputedStyle(document.querySelector('input[type=submit]')).backgroundColor"
+    )
+    assert red != "rgb(186, 33, 33)"
+    screenshot("confirm-retry")
     page.click("text=Yes, retry")
     page.wait_for_selector("ul.messagelist")
     assert "Retried 1 job." in page.inner_text("ul.messagelist")
@@ -180,7 +186,7 @@ def test_every_page(page, live_server, admin_user, screenshot):
         "jobs-blocked": "/admin/django_solidq/job/?status=blocked",
         "jobs-finished": "/admin/django_solidq/job/?status=finished",
         "queues": "/admin/django_solidq/job/queues/",
-        "workers": "/admin/django_solidq/process/",
+        "processes": "/admin/django_solidq/process/",
         "recurring": "/admin/django_solidq/recurringtask/",
         "recurring-add": "/admin/django_solidq/recurringtask/add/",
     }
