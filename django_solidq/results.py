@@ -29,7 +29,7 @@ def load_task(job: Job) -> Task:
     return task.using(
         queue_name=job.queue_name,
         priority=job.priority,
-        run_after=job.scheduled_at,
+        run_after=job.next_run_at(),
         backend=job.backend,
     )
 

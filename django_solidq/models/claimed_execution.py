@@ -156,9 +156,6 @@ def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
     Locks are taken in one order everywhere — unique key, then concurrency permit, as an
     enqueue takes them — so that releases and enqueues never deadlock."""
     fields = ["errors", "exception_executions", "queue_name", "priority"]
-    if retry_at is not None:
-        job.scheduled_at = retry_at  # the result says when the next attempt runs
-        fields.append("scheduled_at")
     if discard:
         job.finished_at = job.discarded_at = timezone.now()
         fields += ["finished_at", "discarded_at"]

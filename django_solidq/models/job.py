@@ -289,6 +289,12 @@ class Job(models.Model):
         claimed: ClaimedExecution | None = self.execution("claimedexecution")
         return claimed
 
+    def next_run_at(self) -> datetime | None:
+        """When the job runs next if it waits for a time (its first run, or a retry's);
+        else when it was due. ``scheduled_at`` keeps the time it was first due."""
+        scheduled = self.execution("scheduledexecution")
+        return scheduled.scheduled_at if scheduled is not None else self.scheduled_at
+
     def is_due(self, now: datetime | None = None) -> bool:
         return self.scheduled_at is None or self.scheduled_at <= (now or timezone.now())
 
@@ -335,7 +341,7 @@ class Job(models.Model):
         from .semaphore import Semaphore
 
         if run_at is not None and run_at > timezone.now():
-            ScheduledExecution.objects.create(
+            self.scheduledexecution = ScheduledExecution.objects.create(
                 job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
             )
             return "scheduled"
