@@ -27,9 +27,11 @@ class PerformedJobs(list[TaskResult]):
     """The results of ``perform_enqueued_jobs(...)``; as a context manager, it also performs
     the jobs enqueued inside the block when the block ends (and adds their results)."""
 
-    def __init__(self, results: list[TaskResult], run: Callable[..., list[TaskResult]]) -> None:
+    def __init__(
+        self, results: list[TaskResult], run: Callable[..., list[TaskResult]], follow: bool
+    ) -> None:
         super().__init__(results)
-        self._run = run
+        self._run, self._follow = run, follow
         self._ids: set[str] = set()
 
     def __enter__(self) -> PerformedJobs:
@@ -39,9 +41,13 @@ class PerformedJobs(list[TaskResult]):
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        task_enqueued.disconnect(self._note)
+        if not self._follow or kind is not None:
+            task_enqueued.disconnect(self._note)
         if kind is None:
-            self.extend(self._run(self._ids))
+            try:  # following, what the jobs enqueue joins the ids while they run
+                self.extend(self._run(self._ids))
+            finally:
+                task_enqueued.disconnect(self._note)
 
     def _note(self, sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
         self._ids.add(str(task_result.id))
@@ -74,7 +80,7 @@ def perform_enqueued_jobs(
         chosen = pick if ids is None else (lambda job: str(job.pk) in ids and pick(job))
         return _perform_due(list(queues), horizon, chosen, follow, limit)
 
-    return PerformedJobs(run(None), run)
+    return PerformedJobs(run(None), run, follow)
 
 
 def _horizon(at: datetime | timedelta | None) -> datetime:
