@@ -9,3 +9,6 @@ class SolidQueueConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .metrics import install as install_metrics
+
+        install_metrics()  # job counters, when prometheus-client is installed
