@@ -9,9 +9,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.tasks.exceptions import InvalidTask
 
 from django_solidq.conf import WORKER_DEFAULTS, WorkerConfig, get_config, raw_setting, validate
-from django_solidq.recurring import check_recurring, static_entries
+from django_solidq.recurring import check_recurring, solid_backend_alias, static_entries
 from django_solidq.runtime.pidfile import Pidfile, PidfileTaken
 from django_solidq.runtime.scheduler import SchedulerConfig
 from django_solidq.runtime.supervisor import Slot, Supervisor
@@ -54,6 +55,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            solid_backend_alias()
+        except InvalidTask as exc:
+            raise CommandError(
+                f"{exc} Point TASKS at it: TASKS = {{'default': {{'BACKEND': "
+                "'django_solidq.backend.SolidQueueBackend'}}."
+            ) from exc
         problems = validate(raw_setting())
         if not problems:  # (call_command skips the system checks: check recurring tasks here)
             problems = check_recurring()
