@@ -4,9 +4,12 @@ configured ones; checked with ``--check`` and with a real subprocess."""
 from __future__ import annotations
 
 import io
+import re
+import shlex
+from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, load_command_class
 from django.tasks import TaskResultStatus, default_task_backend
 
 from django_solidq.management.commands.runjobs import overridden_workers
@@ -93,3 +96,17 @@ def test_a_one_off_worker_takes_jobs_only_from_the_named_queues(runjobs):
     assert not Process.objects.filter(kind="dispatcher").exists()
     job = Job.objects.get(id=elsewhere.id)
     assert (job.worker_ids, job.finished_at) == ([], None)  # queue c: never claimed
+
+
+@pytest.mark.django_db(databases=[])
+def test_every_command_line_of_the_operations_page_parses():
+    page = (Path(__file__).resolve().parent.parent / "docs" / "operations.md").read_text()
+    code = "\n".join(re.findall(r"^```\w*\n(.*?)^```$", page, re.M | re.S))
+    lines = re.findall(r"manage\.py\W+((?:runjobs|solidq_health)[^\n'|)\]]*)", code)
+    assert len(lines) >= 8
+    for line in lines:
+        name, *args = shlex.split(
+            line.split(" #")[0].replace('",', " ").replace('"', "").rstrip("\\ ")
+        )
+        parser = load_command_class("django_solidq", name).create_parser("manage.py", name)
+        parser.parse_args([arg for arg in args if arg not in ("||", "exit", "1", "&")])
