@@ -77,7 +77,7 @@ def perform_enqueued_jobs(
     pick = wanted(only, exclude)
 
     def run(ids: set[str] | None) -> list[TaskResult]:
-        chosen = pick if ids is None else (lambda job: str(job.pk) in ids and pick(job))
+        chosen = pick if ids is None else both(lambda job: str(job.pk) in ids, pick)
         return _perform_due(list(queues), horizon, chosen, follow, limit)
 
     return PerformedJobs(run(None), run, follow)
@@ -89,12 +89,19 @@ def _horizon(at: datetime | timedelta | None) -> datetime:
     return at or timezone.now()
 
 
+Pick = Callable[[Job], bool] | None  # which jobs to perform; None: every job
+
+
+def both(first: Callable[[Job], bool], second: Pick) -> Callable[[Job], bool]:
+    return first if second is None else (lambda job: first(job) and second(job))
+
+
 def _perform_due(
-    queues: list[str], horizon: datetime, pick: Callable[[Job], bool], follow: bool, limit: int
+    queues: list[str], horizon: datetime, pick: Pick, follow: bool, limit: int
 ) -> list[TaskResult]:
     if not follow:  # only the jobs waiting now, not what they enqueue
         present = {str(pk) for pk in Job.objects.live().values_list("id", flat=True)}
-        pick = (lambda chosen: lambda job: str(job.pk) in present and chosen(job))(pick)
+        pick = both(lambda job: str(job.pk) in present, pick)
     results: list[TaskResult] = []
     while len(results) < limit:
         _dispatch_due(horizon, pick)
@@ -107,17 +114,20 @@ def _perform_due(
     raise RuntimeError(f"perform_enqueued_jobs stopped after {limit} jobs; is a job looping?")
 
 
-def _dispatch_due(horizon: datetime, pick: Callable[[Job], bool]) -> None:
+def _dispatch_due(horizon: datetime, pick: Pick) -> None:
     """Scheduled jobs due by ``horizon`` become ready now (as the admin's "Run now")."""
     due = ScheduledExecution.objects.filter(scheduled_at__lte=horizon).select_related("job")
-    chosen = [execution.pk for execution in due if pick(execution.job)]
+    chosen = [execution.pk for execution in due if pick is None or pick(execution.job)]
     if chosen:
         ScheduledExecution.objects.filter(pk__in=chosen).run_now()
 
 
-def claim_next(queues: list[str], pick: Callable[[Job], bool]) -> Job | None:
-    """Claim the next ready job ``pick`` accepts, in the order a worker would; the others
-    claimed with it go back to ready untouched."""
+def claim_next(queues: list[str], pick: Pick) -> Job | None:
+    """Claim the next ready job ``pick`` accepts, in the order a worker would. With a
+    ``pick``, every ready job is claimed and the others go back to ready untouched."""
+    if pick is None:
+        claimed = ReadyExecution.objects.claim(queues, 1, None)
+        return claimed[0] if claimed else None
     claimed = ReadyExecution.objects.claim(queues, ReadyExecution.objects.count(), None)
     chosen = next((job for job in claimed if pick(job)), None)
     others = [job.pk for job in claimed if job is not chosen]

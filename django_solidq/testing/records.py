@@ -91,6 +91,9 @@ def matcher(selector: Selector | None) -> Callable[[Job], bool] | None:
     return lambda job: job.task_path in paths
 
 
-def wanted(only: Selector | None, exclude: Selector | None) -> Callable[[Job], bool]:
+def wanted(only: Selector | None, exclude: Selector | None) -> Callable[[Job], bool] | None:
+    """The ``only`` / ``exclude`` filter as one predicate; None when both are None."""
+    if only is None and exclude is None:
+        return None
     included, excluded = matcher(only), matcher(exclude)
     return lambda job: (included is None or included(job)) and not (excluded and excluded(job))
