@@ -92,7 +92,10 @@ def test_a_failed_assertion_lists_what_was_enqueued():
     assert "Expected at least 1 enqueued job(s) of docs.examples.jobs.send_welcome_email" in message
     assert "with args=[9]; found 0." in message
     assert "Enqueued jobs (2):" in message
-    assert "  - docs.examples.jobs.send_urgent_notification(7) queue='notifications', priority=10"
+    assert (
+        "  - docs.examples.jobs.send_urgent_notification(7) queue='notifications', priority=10\n"
+        in message
+    )
     assert "docs.examples.jobs.send_welcome_email(8) queue='mailers', priority=0, run_after=" in (
         message
     )
