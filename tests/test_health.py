@@ -148,3 +148,22 @@ def test_health_fails_within_one_alive_threshold_of_killing_runjobs(runjobs):
     assert probe.returncode == 1
     assert probe.stdout.strip().startswith("UNHEALTHY: no live supervisor")
     assert len(probe.stdout.strip().splitlines()) == 1
+
+
+@pytest.mark.process
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_is_replaced_and_health_stays_ok(runjobs):
+    runjobs()
+    wait_for(lambda: health()[0] == 0, timeout=30, what="runjobs to report healthy")
+    [worker] = Process.objects.filter(kind="worker")
+
+    os.kill(worker.pid, signal.SIGKILL)
+
+    wait_for(
+        lambda: Process.objects.filter(kind="worker").exclude(pid=worker.pid).exists(),
+        timeout=30,
+        what="a replacement worker",
+    )
+    code, out = health()
+    assert code == 0, out
+    assert not Process.objects.filter(pid=worker.pid).exists()  # the dead one's row is gone

@@ -10,6 +10,7 @@ import textwrap
 from datetime import timedelta
 
 import pytest
+from django.db import connections
 from django.tasks import TaskResultStatus, default_task_backend
 from django.urls import path
 from django.utils import timezone
@@ -144,7 +145,7 @@ def test_counters_from_runjobs_child_processes_reach_the_view(
     assert any(name.startswith("counter_") for name in os.listdir(directory))
 
 
-@pytest.mark.django_db(databases=[])
+@pytest.mark.django_db(transaction=True)
 def test_without_prometheus_client_everything_else_works():
     script = textwrap.dedent(
         """
@@ -174,7 +175,15 @@ def test_without_prometheus_client_everything_else_works():
         print("fine")
         """
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(REPO),
+        **{  # the test databases, as runjobs subprocesses get them
+            f"SOLIDQ_TEST_DB_NAME_{alias.upper()}": str(connections[alias].settings_dict["NAME"])
+            for alias in connections
+        },
+    }
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=REPO,
