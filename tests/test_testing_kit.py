@@ -30,6 +30,7 @@ from docs.examples.testing.test_process_payment import *  # noqa: F403
 from docs.examples.testing.test_registration import *  # noqa: F403
 from docs.examples.testing.test_registration_testcase import *  # noqa: F403
 from docs.examples.testing.test_welcome_email import *  # noqa: F403
+from tests.app import tasks as app_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "testing.md"
@@ -302,4 +303,19 @@ def test_the_immediate_backend_runs_jobs_enqueued_by_jobs_and_on_commit(
     assert len(mailoutbox) == 1
     assert_performed(jobs.send_newsletter, count=1)
     assert_performed(jobs.send_urgent_notification, count=1)
+    assert_no_enqueued()
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_immediate_backend_takes_concurrency_unique_and_timeout(tmp_path):
+    log = str(tmp_path / "log")
+    limited = app_tasks.in_sequence.enqueue(log, "one")  # limits_concurrency: permit and back
+    again = app_tasks.in_sequence.enqueue(log, "two")
+    first = app_tasks.build_report.enqueue("q1")  # unique: the key is freed when it ends
+    second = app_tasks.build_report.enqueue("q1")
+    timed = app_tasks.slow_in_python.enqueue(str(tmp_path / "counter"), 0.01)  # timeout option
+
+    statuses = [r.status for r in (limited, again, first, second, timed)]
+    assert statuses == [TaskResultStatus.SUCCESSFUL] * 5
+    assert first.id != second.id
     assert_no_enqueued()
