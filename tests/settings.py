@@ -30,10 +30,11 @@ INSTALLED_APPS = [
     "django_solidq",
     "tests.app",
 ]
+# No LocaleMiddleware: without it django_solidq's admin theme leaves django-admin-interface's
+# language chooser off (it would warn on every page).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",  # django-admin-interface's language chooser
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

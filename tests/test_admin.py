@@ -251,7 +251,7 @@ class TestJobPage:
         assert FailedExecution.objects.filter(job=jobs.failed).exists()
         done = admin_client.post(url, {**data, "post": "yes"}, follow=True)
         assert done.redirect_chain[-1][0] == url
-        assert "Retried 1 job(s)." in messages_of(done)
+        assert "Retried 1 job." in messages_of(done)
         assert ReadyExecution.objects.filter(job=jobs.failed).exists()
 
 
@@ -310,8 +310,8 @@ class TestOtherPages:
         assert ">100.0 s</text>" in content  # mail's p95, as a duration
 
     def test_dashboard_ignores_a_bad_window(self, admin_client, db):
-        assert admin_client.get(DASHBOARD, {"hours": "x"}).context["hours"] == 3
-        assert admin_client.get(DASHBOARD, {"hours": "1000"}).context["hours"] == 3
+        assert admin_client.get(DASHBOARD, {"hours": "x"}).context["window"] == "1h"
+        assert admin_client.get(DASHBOARD, {"window": "1000h"}).context["window"] == "1h"
 
     def test_queues_page(self, admin_client, jobs):
         tasks.on_other_queue.enqueue()
@@ -408,14 +408,14 @@ class TestOtherPages:
 class TestRetry:
     def test_retries_selected_failed_jobs_after_confirming(self, admin_client, jobs):
         response = act(admin_client, "retry_jobs", [jobs.failed.pk])
-        assert "Retried 1 job(s)." in messages_of(response)
+        assert "Retried 1 job." in messages_of(response)
         retried = job(str(jobs.failed.pk))
         assert retried.execution("readyexecution") is not None
         assert len(retried.errors) == 1  # kept as history
 
     def test_says_other_jobs_are_left_alone(self, admin_client, jobs):
         response = act(admin_client, "retry_jobs", [jobs.failed.pk, jobs.ready.pk])
-        assert "Retried 1 job(s)." in messages_of(response)
+        assert "Retried 1 job." in messages_of(response)
         assert any("Only failed jobs" in m for m in messages_of(response))
 
     def test_retries_all_jobs_matching_a_filter(self, admin_client, db):
@@ -429,7 +429,7 @@ class TestRetry:
             url=f"{JOBS}?status=failed&task=tests.app.tasks.fail",
             select_across="1",
         )
-        assert "Retried 3 job(s)." in messages_of(response)
+        assert "Retried 3 jobs." in messages_of(response)
         assert list(FailedExecution.objects.values_list("job_id", flat=True)) == [other.pk]
 
     def test_a_click_is_capped_and_says_so(self, admin_client, db, monkeypatch):
@@ -442,7 +442,7 @@ class TestRetry:
             url=f"{JOBS}?status=failed",
             select_across="1",
         )
-        assert "Retried 2 job(s)." in messages_of(response)
+        assert "Retried 2 jobs." in messages_of(response)
         assert any("Run the action again" in m for m in messages_of(response))
         assert FailedExecution.objects.count() == 3
 
@@ -469,7 +469,7 @@ class TestDiscard:
     def test_discards_pending_scheduled_blocked_and_failed_jobs(self, admin_client, jobs):
         targets = [jobs.ready, jobs.scheduled, jobs.blocked, jobs.failed]
         response = act(admin_client, "discard_jobs", [j.pk for j in targets])
-        assert "Discarded 4 job(s)." in messages_of(response)
+        assert "Discarded 4 jobs." in messages_of(response)
         for target in targets:
             ended = job(str(target.pk))
             assert ended.discarded_at is not None and ended.finished_at is not None
@@ -485,8 +485,8 @@ class TestDiscard:
         assert b"a running job cannot be discarded" in confirm.content
         response = act(admin_client, "discard_jobs", [jobs.claimed.pk, jobs.finished.pk])
         text = " ".join(messages_of(response))
-        assert "Discarded 0 job(s)." in text
-        assert "running job(s) are left alone" in text and "already ended" in text
+        assert "Discarded 0 jobs." in text
+        assert "1 running job is left alone" in text and "1 job had already ended" in text
         assert ClaimedExecution.objects.filter(job=jobs.claimed).exists()
         assert job(str(jobs.claimed.pk)).discarded_at is None
 
@@ -494,7 +494,7 @@ class TestDiscard:
 class TestRunNow:
     def test_makes_scheduled_jobs_ready(self, admin_client, jobs):
         response = act(admin_client, "run_jobs_now", [jobs.scheduled.pk, jobs.ready.pk])
-        assert "Made ready 1 job(s)." in messages_of(response)
+        assert "Made 1 job pending." in messages_of(response)
         assert any("Only scheduled and blocked jobs" in m for m in messages_of(response))
         assert not ScheduledExecution.objects.exists()
         assert ReadyExecution.objects.filter(job=jobs.scheduled).exists()
@@ -515,7 +515,7 @@ class TestRunNow:
         key = jobs.blocked.concurrency_key
         assert key
         response = act(admin_client, "run_jobs_now", [jobs.blocked.pk])
-        assert "Made ready 1 job(s)." in messages_of(response)
+        assert "Made 1 job pending." in messages_of(response)
         assert not BlockedExecution.objects.exists()
         assert ReadyExecution.objects.filter(job=jobs.blocked).exists()
         jobs.blocked.refresh_from_db()
@@ -528,7 +528,7 @@ class TestRunNow:
         assert confirm.context["count"] == 2
         assert {j.pk for j in confirm.context["sample"]} == {jobs.scheduled.pk, jobs.blocked.pk}
         response = act(admin_client, "run_jobs_now", [jobs.ready.pk], **select_all)
-        assert "Made ready 2 job(s)." in messages_of(response)
+        assert "Made 2 jobs pending." in messages_of(response)
 
 
 class TestHistory:
@@ -541,7 +541,9 @@ class TestHistory:
             [str(jobs.ready.pk), str(jobs.failed.pk)]
         )
         assert all(e.user.username == "admin" for e in entries)
-        assert all("Discard (discarded 2 of 2 job(s)" in e.change_message for e in entries)
+        assert all(
+            "Discard (discarded 2 of 2 jobs in one click)" in e.change_message for e in entries
+        )
         history = admin_client.get(
             reverse("admin:django_solidq_job_history", args=[jobs.failed.pk])
         )
@@ -591,7 +593,7 @@ class TestQueues:
         assert b"Discard 3 pending jobs" in confirm.content
         assert ReadyExecution.objects.filter(queue_name="mail").count() == 3
         response = admin_client.post(CLEAR, {"queue": "mail"}, follow=True)
-        assert "Discarded 3 pending job(s) of queue 'mail'." in messages_of(response)
+        assert "Discarded 3 pending jobs of queue 'mail'." in messages_of(response)
         assert all(job(r.id).discarded_at for r in mail)
         assert ReadyExecution.objects.filter(job=jobs.ready).exists()  # other queue untouched
 
@@ -601,7 +603,7 @@ class TestQueues:
         for i in range(3):
             tasks.add.using(queue_name="mail").enqueue(i, i)
         response = admin_client.post(CLEAR, {"queue": "mail"}, follow=True)
-        assert "Discarded 2 pending job(s) of queue 'mail'." in messages_of(response)
+        assert "Discarded 2 pending jobs of queue 'mail'." in messages_of(response)
         assert any("Clear it again" in m for m in messages_of(response))
         assert ReadyExecution.objects.filter(queue_name="mail").count() == 1
 

@@ -161,7 +161,7 @@ def test_enqueue_all_stores_tricky_arguments_exactly():
 def test_array_literal_reads_back_as_the_values():
     from django.db import connection
 
-    from django_solidq.models.postgres import array_literal
+    from django_solidq.ops.postgres import array_literal
 
     literal = array_literal(TRICKY)
     assert literal.startswith('{"a \\"quoted\\" word",') and literal.endswith(",NULL}")

@@ -1,4 +1,4 @@
-"""PostgreSQL's single-statement transitions (models/postgres.py) and the portable ORM code
+"""PostgreSQL's single-statement transitions (ops/postgres.py) and the portable ORM code
 that MariaDB and SQLite run leave the same rows after the same sequence of transitions."""
 
 from __future__ import annotations
@@ -10,20 +10,12 @@ from django.db import connections
 
 from django_solidq.backend import enqueue_all
 from django_solidq.conf import queue_database
-from django_solidq.models import (
-    Job,
-    Semaphore,
-    blocked_execution,
-    claimed_execution,
-    job,
-    ready_execution,
-)
+from django_solidq.models import Job, Semaphore
+from django_solidq.ops import PortableOps
 from tests import state
 from tests.app.state_tasks import KINDS
 
 pytestmark = pytest.mark.django_db
-
-FAST_PATH_MODULES = [job, ready_execution, claimed_execution, blocked_execution]
 
 
 @pytest.fixture(autouse=True)
@@ -74,15 +66,19 @@ def snapshot() -> list[tuple[Any, ...]]:
     return rows
 
 
-def test_fast_paths_and_portable_paths_leave_the_same_rows(monkeypatch) -> None:
+def test_fast_paths_and_portable_paths_leave_the_same_rows() -> None:
     run_sequence()
     fast = snapshot()
     state.assert_invariants("fast paths")
     Job.objects.all().delete()
     Semaphore.objects.all().delete()
-    for module in FAST_PATH_MODULES:
-        monkeypatch.setattr(module, "vendor", lambda: "portable")
-    run_sequence()
+    connection: Any = connections[queue_database()]
+    fast_ops = connection.solidq_ops
+    connection.solidq_ops = PortableOps()  # the contract's other implementation
+    try:
+        run_sequence()
+    finally:
+        connection.solidq_ops = fast_ops
     portable = snapshot()
     state.assert_invariants("portable paths")
     assert fast == portable

@@ -117,7 +117,11 @@ def test_a_retry_waits_in_scheduled_until_its_time():
     scheduled = ScheduledExecution.objects.get(job_id=result.id)
     wait = (scheduled.scheduled_at - timezone.now()).total_seconds()
     assert 55 < wait <= 60
-    assert default_task_backend.get_result(result.id).status == TaskResultStatus.READY
+    waiting = default_task_backend.get_result(result.id)
+    assert waiting.status == TaskResultStatus.READY
+    # The result says when the next attempt runs (the job's scheduled time follows it).
+    assert waiting.task.run_after == scheduled.scheduled_at
+    assert Job.objects.get(id=result.id).scheduled_at == scheduled.scheduled_at
 
 
 def test_two_rules_keep_separate_counters(tmp_path):

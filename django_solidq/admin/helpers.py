@@ -80,12 +80,20 @@ class CappedPaginator(Paginator):
         return capped_count(rows)  # type: ignore[arg-type]
 
 
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """'1 job', '3 jobs', '1,200 jobs': a count with its noun in the right number."""
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """'3 minutes ago' or 'in 5 minutes' (one unit), '' for None."""
+    """'3 minutes ago' or 'in 5 minutes' (one unit), '' for None. Under a minute ahead it
+    says 'in less than a minute' (never 'in 0 minutes')."""
     if moment is None:
         return ""
     now = now or timezone.now()
     if moment > now + timedelta(seconds=1):
+        if moment - now < timedelta(seconds=60):
+            return "in less than a minute"
         return f"in {timeuntil(moment, now, depth=1)}"
     if now - moment < timedelta(seconds=60):
         return f"{int((now - moment).total_seconds())} s ago"
@@ -171,8 +179,8 @@ def navigation(request: HttpRequest, active: str) -> list[dict[str, Any]]:
         ("dashboard", "Dashboard", reverse("admin:django_solidq_job_dashboard"), "view_job"),
         ("queues", "Queues", reverse("admin:django_solidq_job_queues"), "view_job"),
         (
-            "workers",
-            "Workers",
+            "processes",
+            "Processes",
             reverse("admin:django_solidq_process_changelist"),
             "view_process",
         ),

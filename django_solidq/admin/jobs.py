@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -45,6 +46,7 @@ from .helpers import (
     duration,
     job_state,
     navigation,
+    plural,
     pretty_json,
     run_batched,
     short_class,
@@ -193,8 +195,8 @@ def _running_or_ended(queryset: QuerySet[Job], status: str | None) -> list[str]:
     running = capped_count(queryset.filter(claimedexecution__isnull=False))
     if running:
         notes.append(
-            f"{show_count(running)} running job(s) are left alone: a running job cannot be "
-            "discarded, it is in a worker's hands and finishes or fails on its own."
+            f"{_jobs(running, 'running job')} {_are(running)} left alone: a running job cannot "
+            "be discarded, it is in a worker's hands and finishes or fails on its own."
         )
     if status in EXECUTIONS:
         # Jobs of an execution table have not ended; asking the database would make it
@@ -202,8 +204,17 @@ def _running_or_ended(queryset: QuerySet[Job], status: str | None) -> list[str]:
         return notes
     ended = capped_count(queryset.filter(finished_at__isnull=False))
     if ended:
-        notes.append(f"{show_count(ended)} job(s) had already ended and are left alone.")
+        notes.append(f"{_jobs(ended)} had already ended and {_are(ended)} left alone.")
     return notes
+
+
+def _jobs(n: int, noun: str = "job") -> str:
+    """A capped count of jobs in words: '1 job', '3 running jobs', 'more than 10,000 jobs'."""
+    return f"{show_count(n)} {noun if n == 1 else noun + 's'}"
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
 
 
 Part = tuple[str, QuerySet[Job]]  # a job state, the selected jobs in it
@@ -213,7 +224,7 @@ Part = tuple[str, QuerySet[Job]]  # a job state, the selected jobs in it
 class BulkAction:
     name: str  # the ModelAdmin method
     verb: str  # "Retry"
-    past: str  # "Retried"
+    done: str  # what it did, "{jobs}" standing for the jobs: "retried {jobs}"
     explain: str  # which jobs it applies to and what it does
     # The job states it applies to: the selection is read state by state, each part through
     # its execution table (never "every job that is not running", a scan of the whole table).
@@ -225,6 +236,12 @@ class BulkAction:
     # because a worker or dispatcher took them meanwhile.
     outcome: Callable[[], Any]
     batch_size: int = BATCH_SIZE
+    destructive: bool = False  # its confirmation button is red, as a deletion's
+
+    def said(self, jobs: str) -> str:
+        """What it did, as a sentence: 'Retried 3 jobs.'"""
+        text = self.done.format(jobs=jobs)
+        return f"{text[0].upper()}{text[1:]}."
 
     def parts(self, queryset: QuerySet[Job], status: str | None) -> list[Part]:
         """The eligible jobs of a selection: (state, its jobs) for each state."""
@@ -263,7 +280,7 @@ def _run_now(job_ids: list[Any]) -> int:
 RETRY = BulkAction(
     name="retry_jobs",
     verb="Retry",
-    past="Retried",
+    done="retried {jobs}",
     explain="Failed jobs go back to their queue and run again; their errors are kept.",
     states=("failed",),
     work=lambda ids: FailedExecution.objects.filter(job_id__in=ids).retry(),
@@ -273,7 +290,7 @@ RETRY = BulkAction(
 DISCARD = BulkAction(
     name="discard_jobs",
     verb="Discard",
-    past="Discarded",
+    done="discarded {jobs}",
     explain=(
         "Pending, scheduled, blocked and failed jobs end without running (again); they are "
         "kept, marked discarded."
@@ -282,11 +299,12 @@ DISCARD = BulkAction(
     work=_discard,
     notes=_running_or_ended,
     outcome=lambda: Q(discarded_at__isnull=False),
+    destructive=True,
 )
 RUN_NOW = BulkAction(
     name="run_jobs_now",
     verb="Run now",
-    past="Made ready",
+    done="made {jobs} pending",
     explain=(
         "Scheduled jobs become pending now instead of at their scheduled time. Blocked jobs "
         "become pending now, outside their concurrency limit (they take no permit)."
@@ -298,6 +316,9 @@ RUN_NOW = BulkAction(
     ),
     outcome=lambda: _without(ScheduledExecution) & _without(BlockedExecution),
 )
+
+
+BULK_ACTIONS = {action.name: action for action in (RETRY, DISCARD, RUN_NOW)}
 
 
 def perform_bulk(
@@ -318,20 +339,21 @@ def perform_bulk(
     ids = action.job_ids(parts, BULK_LIMIT)
     done, out_of_time = run_batched(ids, action.work, action.batch_size)
     level = messages.SUCCESS if done else messages.WARNING
-    model_admin.message_user(request, f"{action.past} {done:,} job(s).", level)
+    model_admin.message_user(request, action.said(plural(done, "job")), level)
     if done:
         log_action(request, action, ids, done)
     if done < len(ids) and not out_of_time:
         model_admin.message_user(
             request,
-            f"{len(ids) - done:,} job(s) changed state meanwhile (a worker or dispatcher took "
-            "them) and were left alone.",
+            f"{plural(len(ids) - done, 'job')} changed state meanwhile (a worker or "
+            "dispatcher took them) and "
+            f"{'was' if len(ids) - done == 1 else 'were'} left alone.",
             messages.WARNING,
         )
     if (out_of_time or len(ids) == BULK_LIMIT) and any(part.exists() for _, part in parts):
         model_admin.message_user(
             request,
-            f"Stopped after {done:,} job(s) to keep this request short; more jobs match. "
+            f"Stopped after {plural(done, 'job')} to keep this request short; more jobs match. "
             "Run the action again to continue.",
             messages.WARNING,
         )
@@ -350,8 +372,8 @@ def log_action(request: HttpRequest, action: BulkAction, ids: list[Any], done: i
         user_id=request.user.pk,  # type: ignore[arg-type]  # logged in: admin_view
         queryset=list(Job.objects.filter(action.outcome(), pk__in=ids).only("id", "task_path")),
         action_flag=CHANGE,
-        change_message=f"{action.verb} ({action.past.lower()} {done:,} of {len(ids):,} job(s) "
-        "in one click)",
+        change_message=f"{action.verb} "
+        f"({action.done.format(jobs=f'{done:,} of {plural(len(ids), "job")}')} in one click)",
     )
 
 
@@ -457,7 +479,6 @@ class JobAdmin(ReadOnlyAdmin):
         "task",
         "queue",
         "priority",
-        "arguments",
         "attempts",
         "state",
         "when",
@@ -596,15 +617,18 @@ class JobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="task", ordering="task_path")
     def task(self, job: Job) -> SafeString:
-        return format_html('<span title="{}">{}</span>', job.task_path, short_class(job.task_path))
-
-    @admin.display(description="arguments")
-    def arguments(self, job: Job) -> SafeString:
+        """The task's name (its path in the title) and, below, its arguments shortened."""
         call = short_json(job.args)[1:-1] if job.args else ""
         if job.kwargs:
             pairs = ", ".join(f"{k}={short_json(v, 30)}" for k, v in job.kwargs.items())
             call = f"{call}, {pairs}" if call else pairs
-        return format_html("<code>{}</code>", call if len(call) <= 40 else call[:39] + "…")
+        return format_html(
+            '<span title="{}">{}</span><code class="solidq-sub" title="{}">{}</code>',
+            job.task_path,
+            short_class(job.task_path),
+            call,
+            call if len(call) <= 40 else call[:39] + "…",
+        )
 
     @admin.display(description="attempts")
     def attempts(self, job: Job) -> int:
@@ -629,7 +653,10 @@ class JobAdmin(ReadOnlyAdmin):
         state = job_state(job)
         if state == "scheduled":
             at = job.execution("scheduledexecution").scheduled_at
-            return f"runs {ago(at)}", at
+            if at > timezone.now():
+                return f"runs {ago(at)}", at
+            # Due, and not yet moved to pending by a dispatcher.
+            return "due now" if ago(at).endswith(" s ago") else f"due {ago(at)}", at
         if state == "claimed":
             at = job.claimed.created_at  # type: ignore[union-attr]
             return f"started {ago(at)}", at
@@ -648,12 +675,14 @@ class JobAdmin(ReadOnlyAdmin):
         if not job.errors:
             return ""
         error = job.errors[-1]
+        path = str(error.get("exception_class_path", ""))
         message = str(error.get("message", ""))
         return format_html(
-            '<span title="{}"><strong>{}</strong> {}</span>',
-            error.get("exception_class_path", ""),
-            short_class(str(error.get("exception_class_path", ""))),
-            message if len(message) <= 60 else message[:59] + "…",
+            '<span title="{}: {}"><strong>{}</strong> {}</span>',
+            path,
+            message,
+            short_class(path),
+            message if len(message) <= 80 else message[:79] + "…",
         )
 
     @admin.display(description="concurrency key")
@@ -801,6 +830,31 @@ class JobAdmin(ReadOnlyAdmin):
         return mark_safe("".join(blocks))
 
     # actions
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        job = self.get_object(request, unquote(object_id)) if object_id else None
+        # The job's Action menu offers what applies to it (a failed job: Retry, Discard).
+        request.solidq_job_state = job_state(job) if job is not None else None  # type: ignore[attr-defined]
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        actions = super().get_actions(request, action_location=action_location)
+        state = getattr(request, "solidq_job_state", None)
+        if action_location != ActionLocation.CHANGE_FORM or state is None:
+            return actions
+        return {
+            name: action
+            for name, action in actions.items()
+            if name not in BULK_ACTIONS or state in BULK_ACTIONS[name].states
+        }
+
     @admin.action(
         permissions=["retry"],
         description="Retry",

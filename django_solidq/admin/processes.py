@@ -1,4 +1,5 @@
-"""The Workers page: every registered process, its heartbeat, the jobs it is running."""
+"""The Processes page: every registered process (workers, dispatchers, schedulers,
+supervisors), its heartbeat, the jobs it is running."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class HeartbeatFilter(admin.SimpleListFilter):
 
 @admin.register(Process)
 class ProcessAdmin(ReadOnlyAdmin):
-    nav_section = "workers"
+    nav_section = "processes"
 
     list_display = [
         "name",
@@ -99,8 +100,8 @@ class ProcessAdmin(ReadOnlyAdmin):
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         extra = {
-            "solidq_nav": navigation(request, "workers"),
-            "title": "Workers and other processes",
+            "solidq_nav": navigation(request, "processes"),
+            "title": "Processes",
             "solidq_note": (
                 "A process whose heartbeat is older than "
                 f"{get_config().process_alive_threshold:g} s is stale: its supervisor prunes it "

@@ -11,13 +11,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from django_solidq.models import Pause, ReadyExecution
+from django_solidq.models import Job, Pause, ReadyExecution
 
 from .helpers import (
     COUNT_CAP,
     capped_count,
     duration,
     mission_context,
+    plural,
     run_batched,
     show_count,
 )
@@ -25,6 +26,8 @@ from .helpers import (
 if TYPE_CHECKING:
     from .jobs import JobAdmin
 
+# Queues the page lists at most (each a few indexed probes).
+MAX_QUEUES = 200
 # Clearing a queue discards at most this many pending jobs a click, CLEAR_BATCH at a time.
 CLEAR_LIMIT = 10_000
 CLEAR_BATCH = 500
@@ -46,11 +49,12 @@ def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
     _check_view(model_admin, request)
     jobs = reverse("admin:django_solidq_job_changelist")
     rows = []
-    for stats in ReadyExecution.objects.queue_stats(cap=COUNT_CAP):
+    for stats in all_queues():
         query = urlencode({"queue": stats["name"]})
         rows.append(
             {
                 **stats,
+                "jobs_url": f"{jobs}?{query}",
                 "pending_display": show_count(stats["pending"]),
                 "scheduled_display": show_count(stats["scheduled"]),
                 "failed_display": show_count(stats["failed"]),
@@ -69,6 +73,29 @@ def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
         "can_discard": model_admin.has_discard_permission(request),
     }
     return TemplateResponse(request, "django_solidq/queues.html", context)
+
+
+def all_queues() -> list[dict[str, Any]]:
+    """Every queue that holds a job in any state (the dashboard's too), is paused or is named
+    by a worker: ``queue_stats``' queues, and those whose jobs have all ended (nothing to
+    count in the execution tables: zeros)."""
+    stats = ReadyExecution.objects.queue_stats(cap=COUNT_CAP, limit=MAX_QUEUES)
+    known = {row["name"] for row in stats}
+    ended = [
+        {
+            "name": name,
+            "pending": 0,
+            "scheduled": 0,
+            "latency": None,
+            "oldest": None,
+            "running": 0,
+            "failed": 0,
+            "paused": False,
+        }
+        for name in Job.objects.distinct_values("queue_name", MAX_QUEUES)
+        if name not in known
+    ]
+    return sorted([*stats, *ended], key=lambda row: row["name"])
 
 
 def pause_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
@@ -119,18 +146,22 @@ def clear_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
         ids, lambda batch: ReadyExecution.objects.filter(id__in=batch).discard(), CLEAR_BATCH
     )
     model_admin.message_user(
-        request, f"Discarded {done:,} pending job(s) of queue {name!r}.", messages.SUCCESS
+        request,
+        f"Discarded {plural(done, 'pending job')} of queue {name!r}.",
+        messages.SUCCESS,
     )
     if done < len(ids) and not out_of_time:
         model_admin.message_user(
             request,
-            f"{len(ids) - done:,} job(s) were being claimed by a worker and were left alone.",
+            f"{plural(len(ids) - done, 'job')} "
+            f"{'was' if len(ids) - done == 1 else 'were'} being claimed by a worker and "
+            "left alone.",
             messages.WARNING,
         )
     if (out_of_time or len(ids) == CLEAR_LIMIT) and pending.exists():
         model_admin.message_user(
             request,
-            f"Stopped after {done:,} job(s) to keep this request short; the queue still has "
+            f"Stopped after {plural(done, 'job')} to keep this request short; the queue still has "
             "pending jobs. Clear it again to continue.",
             messages.WARNING,
         )

@@ -108,7 +108,6 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
         "schedule_display",
         "next_run",
         "target",
-        "arguments",
         "queue",
         "priority",
         "static",
@@ -279,11 +278,12 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
 
     @admin.display(description="task or command")
     def target(self, task: RecurringTask) -> SafeString:
-        if task.task_path:
-            return format_html("<code>{}</code>", task.task_path)
-        return format_html("<code>$ {}</code>", task.command or "")
+        """The task path or command line and, below, its arguments shortened."""
+        what = task.task_path or f"$ {task.command or ''}"
+        return format_html(
+            '<code>{}</code><small class="solidq-sub">{}</small>', what, self.arguments(task)
+        )
 
-    @admin.display(description="arguments")
     def arguments(self, task: RecurringTask) -> str:
         parts = []
         if task.args:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
-from .base import queue_atomic, vendor
+from django_solidq.ops import ops_for
+
+from .base import queue_atomic
 from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 
@@ -26,6 +29,17 @@ class BlockedExecutionQuerySet(ExecutionQuerySet["BlockedExecution"]):
             expires_at=timezone.now() + duration,
         )
 
+    def locked_next(self, key: str) -> tuple[Any, Any, str, str, int] | None:
+        """The most urgent blocked job of ``key``, locked (rows others hold are skipped):
+        ``(row id, job id, task path, queue name, priority)``."""
+        return (
+            self.filter(concurrency_key=key)
+            .order_by("-priority", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", "job_id", "job__task_path", "queue_name", "priority")
+            .first()
+        )
+
     def release_next(self, key: str, handing_over: bool = False) -> bool:
         """Move the most urgent blocked job of ``key`` to ready; False if none moved.
 
@@ -33,29 +47,20 @@ class BlockedExecutionQuerySet(ExecutionQuerySet["BlockedExecution"]):
         the key that just stopped (call with the key's semaphore locked then): the permit
         passes without touching the semaphore, half the writes of a give-back and a take."""
         from django_solidq.concurrency import limit_of
-        from django_solidq.conf import get_config
 
-        from . import postgres
         from .ready_execution import ReadyExecution
         from .semaphore import Semaphore
 
-        if handing_over and vendor() == "postgresql":
-            return postgres.hand_over(key, self.db, get_config().listen_notify)
+        if handing_over:
+            return ops_for(self.db).hand_over(self, ReadyExecution.objects, key)
         with queue_atomic():
-            blocked = (
-                self.filter(concurrency_key=key)
-                .order_by("-priority", "id")
-                .select_for_update(skip_locked=True)
-                .values_list("id", "job_id", "job__task_path", "queue_name", "priority")
-                .first()
-            )
+            blocked = self.locked_next(key)
             if blocked is None:
                 return False
             blocked_id, job_id, task_path, queue_name, priority = blocked
-            if not handing_over:
-                limit = limit_of(task_path)
-                if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
-                    return False
+            limit = limit_of(task_path)
+            if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
+                return False
             self.delete_rows([blocked_id])
             ReadyExecution.objects.add([(job_id, queue_name, priority)])
         return True

@@ -10,9 +10,10 @@ from django.db import models
 from django.utils import timezone
 
 from django_solidq.errors import error_entry
+from django_solidq.ops import ops_for
+from django_solidq.ops.rows import raw_delete
 
-from . import postgres
-from .base import queue_atomic, update_each, vendor
+from .base import queue_atomic
 from .execution import Execution, ExecutionQuerySet
 from .semaphore import Semaphore
 
@@ -77,43 +78,14 @@ class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
     ) -> list[Job]:
         from .job import Job
 
-        if vendor() == "postgresql":
-            return self._finish_postgres(outcomes, worker_id, preserve)
-        by_claim = {job.claimed.id: (job, value) for job, value in outcomes if job.claimed}
-        with queue_atomic():
-            held = list(
-                self.filter(id__in=by_claim).select_for_update().values_list("id", flat=True)
-            )
-            if not held:
-                return []
-            self.delete_rows(held)
-            now = timezone.now()
-            finished = []
-            for claim_id in held:
-                job, value = by_claim[claim_id]
-                job.record_attempt(worker_id, job.claimed.created_at)  # type: ignore[union-attr]
-                job.finished_at = now
-                job.return_value = value
-                finished.append(job)
-            if preserve:
-                update_each(finished, [*Job.OUTCOME_FIELDS, "finished_at", "return_value"], self.db)
-            else:
-                Job.objects.filter(id__in=[job.pk for job in finished])._raw_delete(self.db)
-        return finished
-
-    def _finish_postgres(
-        self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
-    ) -> list[Job]:
-        from .job import Job
-
         now = timezone.now()
+        jobs = [job for job, _ in outcomes]
         for job, value in outcomes:
             job.record_attempt(worker_id, job.claimed.created_at)  # type: ignore[union-attr]
             job.finished_at = now
             job.return_value = value
-        jobs = [job for job, _ in outcomes]
         fields = [*Job.OUTCOME_FIELDS, "finished_at", "return_value"]
-        done = postgres.finish(jobs, fields, preserve, self.db)
+        done = ops_for(self.db).finish(self, Job.objects, jobs, fields, preserve)
         return [job for job in jobs if str(job.pk) in done]
 
     def _locked(self, claim_id: int) -> ClaimedExecution | None:
@@ -145,8 +117,7 @@ class ClaimedExecution(Execution):
 
     def _take(self) -> bool:
         """Delete this claim; False if it is gone already (recovered by a pruner meanwhile)."""
-        queryset = ClaimedExecution.objects.filter(id=self.id)
-        return bool(queryset._raw_delete(queryset.db))
+        return bool(raw_delete(ClaimedExecution.objects.filter(id=self.id)))
 
     def fail(
         self,
@@ -185,6 +156,9 @@ def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
     Locks are taken in one order everywhere — unique key, then concurrency permit, as an
     enqueue takes them — so that releases and enqueues never deadlock."""
     fields = ["errors", "exception_executions", "queue_name", "priority"]
+    if retry_at is not None:
+        job.scheduled_at = retry_at  # the result says when the next attempt runs
+        fields.append("scheduled_at")
     if discard:
         job.finished_at = job.discarded_at = timezone.now()
         fields += ["finished_at", "discarded_at"]

@@ -24,6 +24,8 @@ from typing import Any, ClassVar, TypeVar
 from django.db import models
 from django.utils import timezone
 
+from django_solidq.ops.rows import raw_delete
+
 from .base import QueueQuerySet, queue_atomic
 
 E = TypeVar("E", bound="Execution")
@@ -39,8 +41,7 @@ class ExecutionQuerySet(QueueQuerySet[E]):
         """Delete rows by id without Django's collector (nothing cascades from them)."""
         if not ids:
             return 0
-        rows = self.model._default_manager.filter(id__in=ids)
-        return int(rows._raw_delete(self.db) or 0)
+        return raw_delete(self.model._default_manager.filter(id__in=ids))
 
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded), giving back the

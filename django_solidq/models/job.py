@@ -15,12 +15,11 @@ from django.tasks import Task
 from django.utils import timezone
 
 from django_solidq.concurrency import limit_of
-from django_solidq.conf import get_config, queue_database
+from django_solidq.conf import queue_database
+from django_solidq.ops import ops_for
+from django_solidq.ops.rows import cached_relation, raw_delete
 
-from . import postgres
-from .base import QueueQuerySet, per_minute, queue_atomic, vendor
-
-BULK_BATCH = 1000
+from .base import QueueQuerySet, per_minute, queue_atomic
 
 if TYPE_CHECKING:
     from django_solidq.models.claimed_execution import ClaimedExecution
@@ -32,10 +31,8 @@ class JobQuerySet(QueueQuerySet["Job"]):
 
         Returns the job — or, for a unique job that has a live duplicate, that duplicate
         (nothing is stored then)."""
-        if vendor() == "postgresql" and not job.limited:
-            postgres.enqueue(job, self.db, job.is_due(), get_config().listen_notify)
-            job._state.adding = False
-            job._state.db = self.db
+        if not job.limited:
+            ops_for(self.db).enqueue(self, job)
             return job
         from .semaphore import Semaphore
 
@@ -68,46 +65,24 @@ class JobQuerySet(QueueQuerySet["Job"]):
         return self.filter(finished_at=None, failedexecution=None)
 
     def enqueue_all(self, jobs: Sequence[Job]) -> Sequence[Job]:
-        """Store many built jobs in a few statements (one transaction, 1,000 rows a batch)."""
+        """Store many built jobs in one transaction: plain ones in bulk (on PostgreSQL one
+        statement per 10,000), limited ones one by one under their locks, key by key (the lock
+        order every transaction follows). Returns the stored jobs, or their live duplicates."""
         from .ready_execution import ReadyExecution
         from .scheduled_execution import ScheduledExecution
 
-        now = timezone.now()
         plain = [j for j in jobs if not j.limited]
-        if vendor() == "postgresql" and plain and len(plain) == len(jobs):
-            notify = get_config().listen_notify
-            with queue_atomic():  # one transaction, however many statements
-                for start in range(0, len(plain), 10 * BULK_BATCH):
-                    postgres.enqueue_all(plain[start : start + 10 * BULK_BATCH], self.db, notify)
-            for job in plain:
-                job._state.adding = False
-                job._state.db = self.db
-            return jobs
+        limited = sorted(
+            (j for j in jobs if j.limited),
+            key=lambda j: (j.concurrency_key or "", j.unique_key or ""),
+        )
         with queue_atomic():
-            self.bulk_create(plain, batch_size=BULK_BATCH)
-            # One at a time: each needs its permit or unique lock. Key by key (the lock order
-            # every transaction follows), in the given order within a key.
-            limited = sorted(
-                (j for j in jobs if j.limited),
-                key=lambda j: (j.concurrency_key or "", j.unique_key or ""),
-            )
+            if plain:
+                ops = ops_for(self.db)
+                ops.enqueue_all(
+                    self, ReadyExecution.objects, ScheduledExecution.objects, plain, timezone.now()
+                )
             stored = {j.pk: self.enqueue(j) for j in limited}
-            ReadyExecution.objects.add(
-                (j.pk, j.queue_name, j.priority) for j in plain if j.is_due(now)
-            )
-            ScheduledExecution.objects.bulk_create(
-                [
-                    ScheduledExecution(
-                        job=j,
-                        queue_name=j.queue_name,
-                        priority=j.priority,
-                        scheduled_at=j.scheduled_at,
-                    )
-                    for j in plain
-                    if j.scheduled_at is not None and not j.is_due(now)
-                ],
-                batch_size=BULK_BATCH,
-            )
         return [stored.get(j.pk, j) for j in jobs]
 
     def build(
@@ -177,7 +152,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
                 return deleted
             with queue_atomic():
                 batch = Job.objects.filter(id__in=ids, finished_at__isnull=False)
-                deleted += batch._raw_delete(self.db)
+                deleted += raw_delete(batch)
 
     def with_executions(self) -> JobQuerySet:
         """Join every execution table, so a job's state reads in one query."""
@@ -307,8 +282,7 @@ class Job(models.Model):
     def execution(self, name: str) -> Any:
         """The ``name`` execution row if it was loaded with the job (``with_executions``),
         else None: this never queries."""
-        relation = self._meta.get_field(name)
-        return relation.get_cached_value(self, None)  # type: ignore[union-attr]
+        return cached_relation(self, name)
 
     @property
     def claimed(self) -> ClaimedExecution | None:
@@ -333,6 +307,17 @@ class Job(models.Model):
         self.errors = [*self.errors, error]
 
     OUTCOME_FIELDS = ("worker_ids", "last_attempted_at", "started_at")
+    # Columns a new job without a unique key never fills: bulk inserts leave them out.
+    EMPTY_WHEN_NEW = frozenset(
+        {
+            "unique_key",
+            "started_at",
+            "last_attempted_at",
+            "finished_at",
+            "discarded_at",
+            "return_value",
+        }
+    )
 
     def save_outcome(self, *fields: str) -> None:
         self.save(using=queue_database(), update_fields=[*self.OUTCOME_FIELDS, *fields])

@@ -10,10 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from django_solidq.runtime.notifier import notify_ready
+from django_solidq.ops import ops_for
 
-from . import postgres
-from .base import queue_atomic, vendor
 from .claimed_execution import ClaimedExecution
 from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
@@ -42,7 +40,7 @@ class ReadyExecutionQuerySet(ExecutionQuerySet["ReadyExecution"]):
             batch_size=1000,
         )
         if added:
-            notify_ready(self.db)
+            ops_for(self.db).notify_ready(self.db)
         return len(added)
 
     def move_from(self, executions: ExecutionQuerySet[Any]) -> list[Any]:
@@ -70,46 +68,27 @@ class ReadyExecutionQuerySet(ExecutionQuerySet["ReadyExecution"]):
         """
         if limit <= 0:
             return []
-        if vendor() == "postgresql":
-            return self._claim_postgres(queues, limit, process_id)
-        with queue_atomic():
-            picked: list[tuple[int, str]] = []
-            for selector in queues:
-                picked += self._lock_candidates(selector, limit - len(picked), picked)
-                if len(picked) >= limit:
-                    break
-            if not picked:
-                return []
-            self.filter(id__in=[ready_id for ready_id, _ in picked])._raw_delete(self.db)
-            claims = ClaimedExecution.objects.bulk_create(
-                [ClaimedExecution(job_id=job_id, process_id=process_id) for _, job_id in picked]
-            )
-        return _attach(claims)
+        ops = ops_for(self.db)
+        return ops.claim(self, ClaimedExecution.objects, Job.objects, queues, limit, process_id)
 
-    def _claim_postgres(
-        self, queues: Sequence[str], limit: int, process_id: int | None
-    ) -> list[Job]:
-        jobs: list[Job] = []
-        for selector in queues:
-            condition, params = postgres.queue_condition(selector)
-            jobs += postgres.claim(condition, params, limit - len(jobs), process_id, self.db)
-            if len(jobs) >= limit:
-                break
-        return jobs
+    def paused_queues(self) -> models.QuerySet[Pause, Any]:
+        return Pause.objects.values("queue_name")
 
-    def _lock_candidates(
-        self, selector: str, limit: int, already: Iterable[tuple[int, str]]
-    ) -> list[tuple[int, str]]:
+    def lock_candidates(
+        self, selector: str, limit: int, already: Iterable[tuple[int, Any]]
+    ) -> list[tuple[int, Any]]:
+        """``(ready id, job id)`` of up to ``limit`` ready rows of a queue selector, locked,
+        in claim order, leaving out paused queues, rows others hold and ``already``."""
         taken = [ready_id for ready_id, _ in already]
         rows = (
             self.filter(queue_filter(selector))
-            .exclude(queue_name__in=Pause.objects.values("queue_name"))
+            .exclude(queue_name__in=self.paused_queues())
             .exclude(id__in=taken)
             .in_order()
             .select_for_update(skip_locked=True)
             .values_list("id", "job_id")[:limit]
         )
-        return [(ready_id, str(job_id)) for ready_id, job_id in rows]
+        return list(rows)
 
     def oldest_created_at(self, queue_name: str) -> datetime | None:
         """When the longest-waiting ready job of a queue became ready (its latency)."""
@@ -170,16 +149,6 @@ class ReadyExecutionQuerySet(ExecutionQuerySet["ReadyExecution"]):
                 }
             )
         return stats
-
-
-def _attach(claims: list[ClaimedExecution]) -> list[Job]:
-    jobs = {str(job.pk): job for job in Job.objects.filter(id__in=[c.job_id for c in claims])}
-    ordered = []
-    for claim in claims:
-        job = jobs[str(claim.job_id)]
-        job.claimedexecution = claim
-        ordered.append(job)
-    return ordered
 
 
 ReadyExecutionManager = models.Manager.from_queryset(ReadyExecutionQuerySet)

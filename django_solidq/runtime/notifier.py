@@ -13,17 +13,9 @@ from collections.abc import Callable
 from django.db import connections
 
 from django_solidq.conf import get_config
+from django_solidq.ops import CHANNEL
 
-CHANNEL = "solidq_ready"
 logger = logging.getLogger("django_solidq.notifier")
-
-
-def notify_ready(using: str) -> None:
-    """Tell listening workers that jobs became ready (PostgreSQL only; a no-op elsewhere)."""
-    connection = connections[using]
-    if connection.vendor == "postgresql" and get_config().listen_notify:
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {CHANNEL}")
 
 
 class Listener:

@@ -27,10 +27,11 @@ INSTALLED_APPS = [
     "django_solidq",
     "demo",
 ]
+# No LocaleMiddleware: without it django_solidq's admin theme leaves django-admin-interface's
+# language chooser off (it would warn on every page).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

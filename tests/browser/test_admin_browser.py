@@ -53,9 +53,15 @@ def test_read_a_failed_jobs_traceback_and_retry_it(page, live_server, admin_user
     page.select_option("select[name='CHANGE_FORM-action']", "retry_jobs")
     page.click(".actions button[type=submit]")
     page.wait_for_selector("text=Yes, retry")
+    # Not a deletion: the admin's ordinary button, not a red one.
+    red = page.evaluate(
+        "getComputedStyle(document.querySelector('input[type=submit]')).backgroundColor"
+    )
+    assert red != "rgb(186, 33, 33)"
+    screenshot("confirm-retry")
     page.click("text=Yes, retry")
     page.wait_for_selector("ul.messagelist")
-    assert "Retried 1 job(s)." in page.inner_text("ul.messagelist")
+    assert "Retried 1 job." in page.inner_text("ul.messagelist")
     assert ReadyExecution.objects.filter(job_id=failed.pk).exists()
     assert not FailedExecution.objects.exists()
 
@@ -71,7 +77,7 @@ def test_retry_every_failed_job_from_the_list(page, live_server, admin_user):
     page.wait_for_selector("text=Retry 3 jobs?")
     page.click("text=Yes, retry")
     page.wait_for_selector("ul.messagelist")
-    assert "Retried 3 job(s)." in page.inner_text("ul.messagelist")
+    assert "Retried 3 jobs." in page.inner_text("ul.messagelist")
     assert FailedExecution.objects.count() == 0
 
 
@@ -111,7 +117,8 @@ def test_a_viewer_cannot_act(page, live_server, db):
 
 
 def busy_site() -> None:
-    """Enough history for the screenshots: finished and failed jobs over three hours."""
+    """Enough history for the screenshots: finished and failed jobs over two and a half hours
+    (the dashboard fits its window to them: 3 h), workers running for four."""
     rng = random.Random(7)
     make_jobs()
     for i in range(40):
@@ -122,16 +129,16 @@ def busy_site() -> None:
         failed_job(rng.choice(["SMTP timeout", "card declined", "rate limited (429)"]))
     now = timezone.now()
     for job in Job.objects.filter(finished_at__isnull=False, discarded_at__isnull=True):
-        end = now - timedelta(minutes=rng.randint(0, 175), seconds=rng.randint(0, 59))
+        end = now - timedelta(minutes=rng.randint(0, 150), seconds=rng.randint(0, 59))
         started = end - timedelta(milliseconds=rng.randint(5, 4000))
         Job.objects.filter(pk=job.pk).update(
             finished_at=end,
             last_attempted_at=started,
             started_at=started,
-            enqueued_at=started - timedelta(seconds=1),
+            enqueued_at=started - timedelta(milliseconds=rng.randint(20, 2500)),
         )
     for failed in FailedExecution.objects.all():
-        at = now - timedelta(minutes=rng.randint(0, 175))
+        at = now - timedelta(minutes=rng.randint(0, 150))
         FailedExecution.objects.filter(pk=failed.pk).update(created_at=at)
         Job.objects.filter(pk=failed.job_id).update(enqueued_at=at - timedelta(seconds=2))
     for i in range(25):
@@ -144,6 +151,7 @@ def busy_site() -> None:
     Process.objects.filter(pk=stale.pk).update(
         last_heartbeat_at=now - timedelta(minutes=4), hostname="web-2"
     )
+    Process.objects.update(created_at=now - timedelta(hours=4))
     RecurringTask.objects.create(
         key="nightly_report",
         schedule="every day at 3am",
@@ -178,7 +186,7 @@ def test_every_page(page, live_server, admin_user, screenshot):
         "jobs-blocked": "/admin/django_solidq/job/?status=blocked",
         "jobs-finished": "/admin/django_solidq/job/?status=finished",
         "queues": "/admin/django_solidq/job/queues/",
-        "workers": "/admin/django_solidq/process/",
+        "processes": "/admin/django_solidq/process/",
         "recurring": "/admin/django_solidq/recurringtask/",
         "recurring-add": "/admin/django_solidq/recurringtask/add/",
     }

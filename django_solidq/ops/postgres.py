@@ -1,0 +1,303 @@
+"""PostgreSQL: enqueue, bulk enqueue, claim, finish and the permit hand-over, each in ONE
+statement, and LISTEN/NOTIFY wake-ups.
+
+Data-modifying CTEs move a job between tables atomically in a single round trip (and a single
+commit), where the portable ORM path takes five or six; the semantics are the portable ones
+(``tests/test_postgres_parity.py`` runs both on the same sequences). Table and column names
+come from the querysets' models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connections
+
+from django_solidq.conf import get_config
+
+from .portable import CHANNEL, PortableOps
+from .rows import mark_saved
+
+JSON_TYPES = {"JSONField": "jsonb"}
+ARRAY_TYPES = {
+    "UUIDField": "uuid",
+    "CharField": "text",
+    "SmallIntegerField": "smallint",
+    "JSONField": "jsonb",
+    "DateTimeField": "timestamptz",
+}
+
+
+class PostgresOps(PortableOps):
+    vendor = "postgresql"
+
+    def notify_ready(self, using: str) -> None:
+        if get_config().listen_notify:
+            with connections[using].cursor() as cursor:
+                cursor.execute(f"NOTIFY {CHANNEL}")
+
+    def _notify_sql(self) -> str:
+        return f"pg_notify('{CHANNEL}', '')" if get_config().listen_notify else "NULL"
+
+    def enqueue(self, jobs: Any, job: Any) -> None:
+        """Insert the job and its ready (or scheduled) row, and NOTIFY workers, at once."""
+        meta = jobs.model._meta
+        fields = new_job_fields(jobs.model)
+        columns = ", ".join(f.column for f in fields)
+        values = ", ".join("%s::jsonb" if is_json(f) else "%s" for f in fields)
+        ready, scheduled = (
+            table_of(jobs.model, "readyexecution"),
+            table_of(jobs.model, "scheduledexecution"),
+        )
+        if job.is_due():
+            execution = (
+                f"INSERT INTO {ready} (job_id, queue_name, priority, created_at) "
+                "SELECT id, queue_name, priority, now() FROM j RETURNING 1"
+            )
+            tail = f"SELECT {self._notify_sql()} FROM e"
+        else:
+            execution = (
+                f"INSERT INTO {scheduled} (job_id, queue_name, priority, scheduled_at, created_at) "
+                "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
+            )
+            tail = "SELECT 1 FROM e"
+        insert = (
+            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({values}) "
+            "RETURNING id, queue_name, priority, scheduled_at"
+        )
+        with connections[jobs.db].cursor() as cursor:
+            cursor.execute(
+                f"WITH j AS ({insert}), e AS ({execution}) {tail}",
+                [value_of(job, f) for f in fields],
+            )
+        mark_saved(job, jobs.db)
+
+    def enqueue_all(
+        self, jobs: Any, ready: Any, scheduled: Any, plain: Sequence[Any], now: datetime
+    ) -> None:
+        """Insert many jobs and their ready or scheduled rows in one statement per 10,000:
+        each column is sent as one array parameter and unnested on the server, in order."""
+        for start in range(0, len(plain), 10_000):
+            self._enqueue_batch(jobs, ready, scheduled, plain[start : start + 10_000])
+        for job in plain:
+            mark_saved(job, jobs.db)
+
+    def _enqueue_batch(self, jobs: Any, ready: Any, scheduled: Any, batch: Sequence[Any]) -> None:
+        fields = new_job_fields(jobs.model)
+        columns = ", ".join(f.column for f in fields)
+        types = [ARRAY_TYPES[f.get_internal_type()] for f in fields]
+        # JSON goes as text and is cast on the server: Django's per-value adapters cost more
+        # than the insert itself at bulk sizes.
+        arrays = ", ".join(f"%s::text[]::{t}[]" if t == "jsonb" else f"%s::{t}[]" for t in types)
+        params = [array_param(batch, f, t) for f, t in zip(fields, types, strict=True)]
+        due = "(scheduled_at IS NULL OR scheduled_at <= now())"
+        sql = f"""
+            WITH input AS (
+                SELECT * FROM unnest({arrays}) WITH ORDINALITY AS t({columns}, n)
+            ), j AS (
+                INSERT INTO {jobs.model._meta.db_table} ({columns})
+                SELECT {columns} FROM input ORDER BY n RETURNING 1
+            ), r AS (
+                INSERT INTO {ready.model._meta.db_table} (job_id, queue_name, priority, created_at)
+                SELECT id, queue_name, priority, now() FROM input WHERE {due} ORDER BY n
+                RETURNING 1
+            ), s AS (
+                INSERT INTO {scheduled.model._meta.db_table}
+                    (job_id, queue_name, priority, scheduled_at, created_at)
+                SELECT id, queue_name, priority, scheduled_at, now() FROM input WHERE NOT {due}
+                ORDER BY n RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM r), (SELECT count(*) FROM s)
+        """
+        with connections[jobs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            _, became_ready, _ = cursor.fetchone()
+        if became_ready:
+            self.notify_ready(jobs.db)
+
+    def claim(
+        self,
+        ready: Any,
+        claimed: Any,
+        jobs: Any,
+        selectors: Sequence[str],
+        limit: int,
+        process_id: int | None,
+    ) -> list[Any]:
+        found: list[Any] = []
+        for selector in selectors:
+            found += self._claim(ready, claimed, jobs, selector, limit - len(found), process_id)
+            if len(found) >= limit:
+                break
+        return found
+
+    def _claim(
+        self, ready: Any, claimed: Any, jobs: Any, selector: str, limit: int, process_id: int | None
+    ) -> list[Any]:
+        """Lock, delete and claim up to ``limit`` ready rows of one selector; the jobs (claim
+        attached) in claim order."""
+        condition, params = queue_condition(selector)
+        pauses = ready.paused_queues().model._meta.db_table
+        sql = f"""
+            WITH picked AS (
+                SELECT id, job_id, priority FROM {ready.model._meta.db_table}
+                WHERE {condition} AND queue_name NOT IN (SELECT queue_name FROM {pauses})
+                ORDER BY priority DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
+            ), removed AS (
+                DELETE FROM {ready.model._meta.db_table} r USING picked WHERE r.id = picked.id
+                RETURNING picked.id AS ready_id, picked.job_id, picked.priority
+            ), claimed AS (
+                INSERT INTO {claimed.model._meta.db_table} (job_id, process_id, created_at)
+                SELECT job_id, %s, now() FROM removed RETURNING id, job_id, created_at
+            )
+            SELECT j.*, claimed.id AS claim_id, claimed.created_at AS claimed_at
+            FROM claimed JOIN removed ON removed.job_id = claimed.job_id
+            JOIN {jobs.model._meta.db_table} j ON j.id = claimed.job_id
+            ORDER BY removed.priority DESC, removed.ready_id
+        """
+        using = ready.db
+        found = list(jobs.raw(sql, [*params, limit, process_id]).using(using))
+        for job in found:
+            extra: Any = job  # the raw query's extra columns: claim_id, claimed_at
+            claim = claimed.model(
+                id=extra.claim_id, job_id=job.pk, process_id=process_id, created_at=extra.claimed_at
+            )
+            mark_saved(claim, using)
+            mark_saved(job, using)
+            job.claimedexecution = claim
+        return found
+
+    def finish(
+        self, claims: Any, jobs: Any, done: Sequence[Any], fields: Sequence[str], preserve: bool
+    ) -> set[str]:
+        """Delete the claims of ``done`` and write their outcome fields (or delete the jobs), in
+        one statement."""
+        claim_ids = [job.claimed.id for job in done if job.claimed]
+        claims_table, jobs_table = claims.model._meta.db_table, jobs.model._meta.db_table
+        returning = (
+            f"WITH done AS (DELETE FROM {claims_table} WHERE id = ANY(%s) RETURNING job_id) "
+        )
+        params: list[Any] = [claim_ids]
+        if not preserve:
+            sql = returning + (
+                f"DELETE FROM {jobs_table} WHERE id IN (SELECT job_id FROM done) RETURNING id"
+            )
+        else:
+            meta = jobs.model._meta
+            columns = [meta.get_field(name) for name in fields]
+            casts = [JSON_TYPES.get(f.get_internal_type(), _scalar_cast(f)) for f in columns]
+            row = "(" + ", ".join(["%s::uuid", *[f"%s::{c}" for c in casts]]) + ")"
+            names = [f.column for f in columns]
+            assignments = ", ".join(f"{n} = v.{n}" for n in names)
+            sql = returning + (
+                f"UPDATE {jobs_table} AS j SET {assignments} "
+                f"FROM (VALUES {', '.join([row] * len(done))}) AS v(id, {', '.join(names)}) "
+                "WHERE j.id = v.id AND j.id IN (SELECT job_id FROM done) RETURNING j.id"
+            )
+            connection = connections[jobs.db]
+            for job in done:
+                params += [
+                    job.pk,
+                    *(f.get_db_prep_save(getattr(job, f.attname), connection) for f in columns),
+                ]
+        with connections[jobs.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return {str(row[0]) for row in cursor.fetchall()}
+
+    def hand_over(self, blocked: Any, ready: Any, key: str) -> bool:
+        """The next blocked job of ``key`` moved to ready (and workers told), in one statement."""
+        blocked_table, ready_table = blocked.model._meta.db_table, ready.model._meta.db_table
+        sql = f"""
+            WITH next AS (
+                SELECT id FROM {blocked_table} WHERE concurrency_key = %s
+                ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+            ), moved AS (
+                DELETE FROM {blocked_table} b USING next WHERE b.id = next.id
+                RETURNING b.job_id, b.queue_name, b.priority
+            ), ready AS (
+                INSERT INTO {ready_table} (job_id, queue_name, priority, created_at)
+                SELECT job_id, queue_name, priority, now() FROM moved RETURNING 1
+            )
+            SELECT count(*), count({self._notify_sql()}) FROM ready
+        """
+        with connections[blocked.db].cursor() as cursor:
+            cursor.execute(sql, [key])
+            row = cursor.fetchone()
+            return bool(row and row[0])
+
+
+def _scalar_cast(field: Any) -> str:
+    return "timestamptz" if field.get_internal_type() == "DateTimeField" else "text"
+
+
+def table_of(model: Any, relation: str) -> str:
+    """The table of the model on the other side of ``relation`` (e.g. ``readyexecution``)."""
+    return str(model._meta.get_field(relation).related_model._meta.db_table)
+
+
+def new_job_fields(model: Any) -> list[Any]:
+    """The columns a new plain job is inserted with: every concrete field but those a new job
+    always leaves empty (``Job.EMPTY_WHEN_NEW``; the fast paths store plain jobs only)."""
+    return [f for f in model._meta.concrete_fields if f.attname not in model.EMPTY_WHEN_NEW]
+
+
+def is_json(field: Any) -> bool:
+    return field.get_internal_type() == "JSONField"
+
+
+def value_of(job: Any, field: Any) -> Any:
+    """A column's value as psycopg takes it (UUIDs, datetimes and text natively; JSON as text;
+    the priority as an int, as Django stores an integral 5.0)."""
+    value = getattr(job, field.attname)
+    if is_json(field):
+        return json_text(value)
+    if field.get_internal_type() == "SmallIntegerField":
+        return int(value)
+    return value
+
+
+def array_param(jobs: Sequence[Any], field: Any, kind: str) -> str:
+    if kind == "jsonb":
+        return array_literal([json_text(getattr(job, field.attname)) for job in jobs])
+    if kind == "smallint":
+        # Django accepts an integral float or Decimal priority (5.0): store it as 5.
+        return array_literal([int(getattr(job, field.attname)) for job in jobs], quote=False)
+    values = [getattr(job, field.attname) for job in jobs]
+    return array_literal(values, quote=kind != "uuid")
+
+
+def array_literal(values: Sequence[Any], quote: bool = True) -> str:
+    """``values`` as one PostgreSQL array literal, ``{"a","b",NULL}``, sent as a single text
+    parameter: psycopg's list dumper checks every element with a regex in Python, which costs
+    more than the insert at bulk sizes. ``quote=False`` for values whose text needs no quoting
+    (UUIDs, integers)."""
+    if not quote:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+    quoted = (
+        "NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values
+    )
+    return "{" + ",".join(quoted) + "}"
+
+
+def json_text(value: Any) -> str:
+    """``json.dumps(value)``, with the empty list and dict every new job carries (errors,
+    worker ids, retry counters, often its arguments) written without calling it."""
+    if not value and type(value) is list:
+        return "[]"
+    if not value and type(value) is dict:
+        return "{}"
+    return json.dumps(value)
+
+
+def queue_condition(selector: str) -> tuple[str, list[Any]]:
+    """SQL for one queue selector: ``*`` every queue, ``mail*`` a prefix, else one queue."""
+    if selector == "*":
+        return "TRUE", []
+    if selector.endswith("*"):
+        prefix = selector[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return "queue_name LIKE %s", [prefix + "%"]
+    return "queue_name = %s", [selector]
