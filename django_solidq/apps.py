@@ -12,7 +12,9 @@ class SolidQueueConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .metrics import install as install_metrics
 
+        install_metrics()  # job counters, when prometheus-client is installed
         # After every migrate: django-admin-interface's theme set up for Mission Control.
         post_migrate.connect(configure_admin_theme, sender=self)
 

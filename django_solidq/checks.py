@@ -25,9 +25,22 @@ def check_settings(
 def check_recurring_tasks(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """The static recurring tasks: schedules, tasks, commands, arguments (E013-E019)."""
-    from .recurring import check_recurring
+    """The static recurring tasks: schedules, tasks, commands, arguments (E013-E019).
+    Without a SolidQueueBackend in TASKS they cannot be checked (nor run): W001 says so."""
+    from .recurring import check_recurring, solid_backend_alias
 
+    try:
+        solid_backend_alias()
+    except Exception:  # none configured (or TASKS is broken: Django's own checks report it)
+        return [
+            checks.Warning(
+                "No backend in TASKS is django_solidq's: jobs are not stored in the queue "
+                "tables, and runjobs and recurring tasks have nothing to run.",
+                hint="Point TASKS at it: TASKS = {'default': {'BACKEND': "
+                "'django_solidq.backend.SolidQueueBackend'}}.",
+                id="django_solidq.W001",
+            )
+        ]
     return [
         checks.Error(problem.msg, hint=problem.hint or None, id=problem.id)
         for problem in check_recurring()

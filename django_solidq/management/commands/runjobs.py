@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import logging
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.tasks.exceptions import InvalidTask
 
-from django_solidq.conf import get_config, raw_setting, validate
-from django_solidq.recurring import check_recurring, static_entries
+from django_solidq.conf import WORKER_DEFAULTS, WorkerConfig, get_config, raw_setting, validate
+from django_solidq.recurring import check_recurring, solid_backend_alias, static_entries
 from django_solidq.runtime.pidfile import Pidfile, PidfileTaken
 from django_solidq.runtime.scheduler import SchedulerConfig
 from django_solidq.runtime.supervisor import Slot, Supervisor
@@ -38,8 +41,27 @@ class Command(BaseCommand):
             help="Validate the configuration, print what would run, and exit.",
         )
         parser.add_argument("--pidfile", help="Refuse to start while this pidfile's process lives.")
+        parser.add_argument(
+            "--queues",
+            type=_queues,
+            help="Run one worker on these comma-separated queues ('*' all, 'mail*' a prefix) "
+            "instead of the workers of SOLIDQ['WORKERS'].",
+        )
+        parser.add_argument(
+            "--threads", type=_positive, help="Threads of each worker (overrides SOLIDQ)."
+        )
+        parser.add_argument(
+            "--processes", type=_positive, help="Processes of each worker (overrides SOLIDQ)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            solid_backend_alias()
+        except InvalidTask as exc:
+            raise CommandError(
+                f"{exc} Point TASKS at it: TASKS = {{'default': {{'BACKEND': "
+                "'django_solidq.backend.SolidQueueBackend'}}."
+            ) from exc
         problems = validate(raw_setting())
         if not problems:  # (call_command skips the system checks: check recurring tasks here)
             problems = check_recurring()
@@ -47,7 +69,10 @@ class Command(BaseCommand):
             lines = "\n".join(f"{p.id}: {p.msg} {p.hint}".rstrip() for p in problems)
             raise CommandError(f"Invalid SOLIDQ setting:\n{lines}")
         slots = plan(
-            options["only_workers"], options["only_dispatchers"], options["skip_recurring"]
+            options["only_workers"],
+            options["only_dispatchers"],
+            options["skip_recurring"],
+            workers=overridden_workers(options["queues"], options["threads"], options["processes"]),
         )
         if not slots:
             raise CommandError(
@@ -68,13 +93,19 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
 
 
-def plan(only_workers: bool, only_dispatchers: bool, skip_recurring: bool = False) -> list[Slot]:
+def plan(
+    only_workers: bool,
+    only_dispatchers: bool,
+    skip_recurring: bool = False,
+    workers: tuple[WorkerConfig, ...] | None = None,
+) -> list[Slot]:
     """The processes to run. As in Solid Queue, ``--only-dispatchers`` keeps the scheduler and
-    ``--only-workers`` drops it; it runs only when there are recurring tasks."""
+    ``--only-workers`` drops it; it runs only when there are recurring tasks. ``workers``
+    replaces the configured workers."""
     config = get_config()
     slots: list[Slot] = []
     if not only_dispatchers:
-        for worker in config.workers:
+        for worker in config.workers if workers is None else workers:
             slots += [Slot("worker", worker) for _ in range(worker.processes)]
     if not only_workers:
         slots += [Slot("dispatcher", dispatcher) for dispatcher in config.dispatchers]
@@ -83,6 +114,45 @@ def plan(only_workers: bool, only_dispatchers: bool, skip_recurring: bool = Fals
         if static_keys or _dynamic_tasks_exist():
             slots.append(Slot("scheduler", SchedulerConfig(static_keys=static_keys)))
     return slots
+
+
+def overridden_workers(
+    queues: tuple[str, ...] | None, threads: int | None, processes: int | None
+) -> tuple[WorkerConfig, ...] | None:
+    """The workers the flags ask for: ``--queues`` replaces the configured workers with one
+    (polling as the first configured worker), ``--threads`` / ``--processes`` set those of
+    every worker. None when no flag is given."""
+    if queues is None and threads is None and processes is None:
+        return None
+    workers = get_config().workers
+    if queues is not None:
+        polling = workers[0].polling_interval if workers else WORKER_DEFAULTS["polling_interval"]
+        workers = (WorkerConfig(queues, WORKER_DEFAULTS["threads"], 1, float(polling)),)
+    return tuple(
+        dataclasses.replace(
+            worker,
+            threads=worker.threads if threads is None else threads,
+            processes=worker.processes if processes is None else processes,
+        )
+        for worker in workers
+    )
+
+
+def _queues(value: str) -> tuple[str, ...]:
+    queues = tuple(name.strip() for name in value.split(",") if name.strip())
+    if not queues:
+        raise argparse.ArgumentTypeError("give at least one queue name, e.g. --queues mail,default")
+    return queues
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {value!r}")
+    return number
 
 
 def _dynamic_tasks_exist() -> bool:
