@@ -10,10 +10,13 @@ use_color() { [[ -t "${1:-1}" && -z "${NO_COLOR:-}" ]]; }
 #   last one matching the regex PROGRESS_MATCH, if set), and how long it took. Returns CMD's
 #   exit status. Ctrl-C stops CMD (it runs in the foreground).
 run_logged() {
-    local prefix="$1" label="$2" log="$3" rc=0 start=$SECONDS
+    local prefix="$1" label="$2" log="$3" rc=0 start=$SECONDS restore
     shift 3
     printf '%s %s ...\n' "$prefix" "$label"
+    restore="$(shopt -po pipefail || true)"   # CMD's status, whatever the caller's options
+    set -o pipefail
     "$@" </dev/null 2>&1 | _progress_lines "$prefix" "$log" || rc=${PIPESTATUS[0]}
+    eval "$restore"
     if ((rc == 0)); then
         printf '%s   done in %ds\n' "$prefix" "$((SECONDS - start))"
     else
