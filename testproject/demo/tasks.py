@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 
 from django.tasks import TaskContext, task
+
+from django_solidq import retry_on
 
 logger = logging.getLogger(__name__)
 
 
 class DemoError(Exception):
-    """Raised on purpose by ``always_fails``."""
+    """Raised on purpose by ``always_fails`` and by ``flaky``'s first attempt."""
 
 
 @task
@@ -65,9 +66,15 @@ def reminder(text: str) -> str:
     return f"reminder: {text}"
 
 
-@task(takes_context=True)
-def flaky(context: TaskContext, chance: float = 0.5) -> dict[str, object]:
-    """Gets the TaskContext (its result id and attempt number) as its first argument."""
-    if random.random() < chance:
-        raise DemoError(f"unlucky on attempt {context.attempt}")
-    return {"result_id": context.task_result.id, "attempt": context.attempt}
+# django-stubs' task() knows only Django's own options; Django passes the others (here
+# retry_on) to the backend's task class, SolidTask.
+@task(  # type: ignore[call-overload]
+    takes_context=True, retry_on=[retry_on(DemoError, wait=5, attempts=3, jitter=0)]
+)
+def flaky(context: TaskContext) -> dict[str, object]:
+    """Fails on its first attempt and succeeds on the second, which its retry rule runs 5 s
+    later (the same every run). Gets the TaskContext (its result id and attempt number) as
+    its first argument."""
+    if context.attempt == 1:
+        raise DemoError("fails on its first attempt, on purpose")
+    return {"attempt": context.attempt, "result_id": context.task_result.id}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 from demo import tasks
+from demo.states import state_label, states_of, summary
 from django.core.management.base import BaseCommand, CommandParser
 
 from django_solidq import enqueue_all
@@ -22,26 +24,35 @@ class Command(BaseCommand):
     def handle(self, *args: Any, bulk: int, **options: Any) -> None:
         results = [
             ("add(2, 3)", tasks.add.enqueue(2, 3)),
-            ("always_fails()", tasks.always_fails.enqueue()),
+            ("always_fails() [fails on purpose]", tasks.always_fails.enqueue()),
             ("slow(5)", tasks.slow.enqueue(5)),
             ("fetch_title(1) [async]", tasks.fetch_title.enqueue(1)),
             ("urgent_report('weekly') [priority 50]", tasks.urgent_report.enqueue("weekly")),
             ("send_welcome_email(1) [queue mail]", tasks.send_welcome_email.enqueue(1)),
             (
-                "reminder(...) [in 30 s]",
+                "reminder('stand up') [in 30 s]",
                 tasks.reminder.using(run_after=timedelta(seconds=30)).enqueue("stand up"),
             ),
             (
                 "add(1, 1) [in 2 min, priority -10]",
                 tasks.add.using(priority=-10, run_after=timedelta(minutes=2)).enqueue(1, 1),
             ),
-            ("flaky() [takes_context]", tasks.flaky.enqueue()),
+            ("flaky() [takes_context; fails once, then a retry succeeds]", tasks.flaky.enqueue()),
         ]
+        many = enqueue_all([tasks.add.bind(i, i) for i in range(bulk)]) if bulk else []
+        # The job's state as the admin names it (Pending, Scheduled...), not Django's
+        # TaskResultStatus (READY for both a due job and a deferred one).
+        states = states_of([r.id for _, r in results] + [r.id for r in many])
+        self.stdout.write(f"{'job id':<36}  {'state':<10} {'task'}")
         for label, result in results:
-            self.stdout.write(f"{result.id}  {result.status:<10}  {label}")
-        if bulk:
-            many = enqueue_all([tasks.add.bind(i, i) for i in range(bulk)])
+            state = states.get(str(result.id), "ready")
+            self.stdout.write(f"{result.id}  {state_label(state):<10} {label}")
+        if many:
             self.stdout.write(
-                f"enqueue_all: {len(many)} add(i, i) jobs, {many[0].id} ... {many[-1].id}"
+                f"{many[0].id}  {state_label('ready'):<10} ... and {len(many) - 1} more add(i, i) "
+                "enqueued together with enqueue_all"
             )
-        self.stdout.write(self.style.SUCCESS(f"Enqueued {len(results) + bulk} jobs."))
+        counts = Counter(states.values())
+        self.stdout.write(
+            self.style.SUCCESS(f"Enqueued {len(results) + len(many)} jobs: {summary(counts)}.")
+        )
