@@ -7,6 +7,8 @@ import raises) ends as a recorded failed attempt.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -39,14 +41,42 @@ class Success(NamedTuple):
 
 
 class Recorder:
-    """Where a performed job's success goes: recorded now, or batched (see Finisher)."""
+    """Where a performed job's outcome goes: a success recorded now, or batched (see
+    Finisher). It knows which claimed jobs are still in hand — claimed, and their outcome not
+    yet recorded — so that the worker can tell a stranded claim from one of its own."""
 
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
 
     def add(self, success: Success) -> TaskResult | None:
-        results = record_successes([success], self.worker_id)
+        try:
+            results = record_successes([success], self.worker_id)
+        finally:
+            self.settle([success.job])
         return results[0] if results else None
+
+    def fail(self, job: Job, task: Task | None, exc: BaseException) -> TaskResult | None:
+        try:
+            return _failed(job, task, exc, self.worker_id)
+        finally:
+            self.settle([job])
+
+    def hold(self, jobs: Iterable[Job]) -> None:
+        """These jobs were just claimed for this worker's threads."""
+        with self._lock:
+            self._held.update(str(job.pk) for job in jobs)
+
+    def settle(self, jobs: Iterable[Job]) -> None:
+        """These jobs' outcomes are recorded (or given up on): their claims are not ours to
+        keep any more."""
+        with self._lock:
+            self._held.difference_update(str(job.pk) for job in jobs)
+
+    def held(self) -> set[str]:
+        with self._lock:
+            return set(self._held)
 
 
 def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> TaskResult | None:
@@ -58,7 +88,7 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
         task = load_task(job)
     except Exception as exc:
         logger.error("Job %s failed: %s", job.pk, exc)
-        return _failed(job, None, exc, worker_id)
+        return recorder.fail(job, None, exc)
     result = to_result(job, task, running_worker=worker_id)
     task_started.send(SolidQueueBackend, task_result=result)
     try:
@@ -67,7 +97,7 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
-        return _failed(job, task, exc, worker_id)
+        return recorder.fail(job, task, exc)
     return recorder.add(Success(job, task, value))
 
 
@@ -84,15 +114,9 @@ def timeout_of(task: Task) -> float | None:
 
 def record_successes(successes: list[Success], worker_id: str) -> list[TaskResult]:
     """Finish the jobs in one transaction, then send ``task_finished`` for each."""
-    preserve = get_config().preserve_finished_jobs
-    finished = retrying(
-        lambda: ClaimedExecution.objects.finish_all(
-            [(s.job, s.value) for s in successes], worker_id, preserve
-        ),
-        "recording finished jobs",
-    )
-    done = {job.pk for job in finished or []}
-    limited = [job for job in finished or [] if job.limited]
+    finished = _finish(successes, worker_id)
+    done = {job.pk for job in finished}
+    limited = [job for job in finished if job.limited]
     if limited:
         retrying(lambda: Job.objects.release_locks(limited), "releasing permits and unique keys")
     results = []
@@ -114,7 +138,7 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     decision = decision_for(job, task, exc)
     retry_at = retry_time(decision)
     discard = decision.action == "discard"
-    if not retrying(lambda: claim.fail(job, error, worker_id, retry_at, discard), "recording"):
+    if not _fail(claim, job, error, worker_id, retry_at, discard):
         return None
     if task is None:
         return None
@@ -122,6 +146,101 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     result = to_result(job, task, status=status)
     _announce(decision, result, exc, retry_at)
     return result
+
+
+# A write whose connection died may have committed or not (the reply was lost). A retry first
+# rewinds the job to its state before the attempt (else it would count the attempt twice),
+# and a claim found gone is checked against the job: ended by this very attempt (committed
+# after all), or recovered by a pruner meanwhile (then not ours to record).
+ATTEMPT_FIELDS = (
+    "worker_ids", "started_at", "last_attempted_at", "errors", "finished_at", "discarded_at",
+    "return_value",
+)  # fmt: skip
+
+
+def _rewinder(job: Job) -> Callable[[], None]:
+    saved = {name: getattr(job, name) for name in ATTEMPT_FIELDS}
+
+    def rewind() -> None:
+        for name, value in saved.items():
+            setattr(job, name, value)
+
+    return rewind
+
+
+def _finish(successes: list[Success], worker_id: str) -> list[Job]:
+    preserve = get_config().preserve_finished_jobs
+    rewinds = [_rewinder(s.job) for s in successes]
+    tries = 0
+
+    def finish() -> list[Job]:
+        nonlocal tries
+        tries += 1
+        for rewind in rewinds:
+            rewind()
+        outcomes = [(s.job, s.value) for s in successes]
+        finished = ClaimedExecution.objects.finish_all(outcomes, worker_id, preserve)
+        if tries == 1:
+            return finished
+        rest = [s for s in successes if s.job not in finished]
+        return [*finished, *_finished_before(rest, worker_id, preserve)]
+
+    return retrying(finish, "recording finished jobs") or []
+
+
+def _finished_before(successes: list[Success], worker_id: str, preserve: bool) -> list[Job]:
+    """Of these jobs whose claims are gone, those an earlier try of this finish ended: with
+    ``preserve``, ended with this claim's attempt as their last; without, deleted (a recovery
+    never deletes a job)."""
+    if not successes:
+        return []
+    rows = Job.objects.filter(id__in=[s.job.pk for s in successes]).values("id", *ATTEMPT_FIELDS)
+    by_id = {str(row["id"]): row for row in rows}
+    done = []
+    for success in successes:
+        job, claim = success.job, success.job.claimed
+        assert claim is not None
+        row = by_id.get(str(job.pk))
+        if row is None and not preserve:
+            job.record_attempt(worker_id, claim.created_at)
+            job.return_value = success.value
+            done.append(job)
+        elif row and row["finished_at"] and not row["discarded_at"]:
+            if row["last_attempted_at"] == claim.created_at:
+                _reload(job, row)
+                done.append(job)
+    return done
+
+
+def _fail(
+    claim: ClaimedExecution,
+    job: Job,
+    error: dict[str, Any],
+    worker_id: str,
+    retry_at: datetime | None,
+    discard: bool,
+) -> bool:
+    rewind = _rewinder(job)
+    tries = 0
+
+    def fail() -> bool:
+        nonlocal tries
+        tries += 1
+        rewind()
+        if claim.fail(job, error, worker_id, retry_at, discard):
+            return True
+        row = Job.objects.filter(id=job.pk).values(*ATTEMPT_FIELDS).first() if tries > 1 else None
+        if row is None or error not in row["errors"]:
+            return False  # recovered by a pruner meanwhile: not ours to record
+        _reload(job, row)  # an earlier try committed after all
+        return True
+
+    return bool(retrying(fail, "recording a failed attempt"))
+
+
+def _reload(job: Job, row: dict[str, Any]) -> None:
+    for name in ATTEMPT_FIELDS:
+        setattr(job, name, row[name])
 
 
 def _announce(
@@ -149,5 +268,8 @@ def perform_in_thread(
     close_old_connections()
     try:
         return perform(job, recorder, watchdog)
+    except BaseException:
+        recorder.settle([job])  # whatever happened, this thread is done with it
+        raise
     finally:
         close_old_connections()

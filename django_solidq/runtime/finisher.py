@@ -46,6 +46,7 @@ class Finisher(Recorder):
                 except Exception as exc:
                     hooks.thread_error(exc, "finisher")
                 finally:
+                    self.settle([success.job for success in batch])
                     close_old_connections()
             if stopping:
                 return
