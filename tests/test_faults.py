@@ -12,10 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.tasks import TaskResultStatus, default_task_backend
 
-from django_solidq.models import ClaimedExecution, Process, ScheduledExecution
+from django_solidq.models import ClaimedExecution, Job, Process, ScheduledExecution
 from tests.app import tasks
 from tests.faults import ENV
 from tests.harness import wait_for
@@ -24,6 +24,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 ALIVE_THRESHOLD = 5.0  # tests/settings.py: PROCESS_ALIVE_THRESHOLD
 THREE_THREADS = {"WORKERS": [{"queues": ["*"], "threads": 3, "polling_interval": 0.05}]}
+needs_server = pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="kills server connections (PostgreSQL, MariaDB)"
+)
 
 
 def ended(*result_ids: str) -> bool:
@@ -137,3 +140,65 @@ def test_a_failure_whose_connection_died_at_commit_is_recorded_once(runjobs, mon
         assert result.status == TaskResultStatus.FAILED
         assert result.attempts == 1
         assert [e.exception_class_path for e in result.errors] == ["tests.app.tasks.Boom"]
+
+
+# Idle connections killed ------------------------------------------------------------------
+def kill_other_connections() -> list[int]:
+    """End every other session on this test database (never another engineer's): what a
+    PostgreSQL restart or an admin's kill does to an idle worker. Returns their ids."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            for pid in ids:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        else:
+            cursor.execute(
+                "SELECT id FROM information_schema.processlist "
+                "WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            for thread_id in ids:
+                try:
+                    cursor.execute(f"KILL CONNECTION {int(thread_id)}")
+                except Exception:
+                    pass  # gone already
+    return ids
+
+
+def sessions_alive(ids: list[int]) -> bool:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [ids])
+        else:
+            marks = ", ".join(["%s"] * len(ids)) or "NULL"
+            cursor.execute(
+                f"SELECT count(*) FROM information_schema.processlist WHERE id IN ({marks})",
+                ids,
+            )
+        return bool(cursor.fetchone()[0])
+
+
+def settled() -> bool:
+    return not Job.objects.filter(finished_at=None).exists()
+
+
+@needs_server
+def test_jobs_after_every_connection_was_killed_while_idle_all_succeed_first_time(runjobs):
+    runjobs(config=THREE_THREADS)
+    # Overlapping jobs, so that every job thread opens its connection.
+    warm = [tasks.query_database.enqueue(0.3).id for _ in range(6)]
+    wait_for(lambda: ended(*warm), timeout=30, what="the warm-up jobs")
+    wait_for(settled, what="the worker to be idle")
+    killed = kill_other_connections()
+    assert len(killed) >= 4  # the job threads, the poll, the finisher, the heartbeats
+    wait_for(lambda: not sessions_alive(killed), what="the killed sessions to end")
+
+    ids = [tasks.query_database.enqueue().id for _ in range(30)]
+    wait_for(lambda: ended(*ids), timeout=60, what="30 jobs to end")
+    failed = [default_task_backend.get_result(rid).errors for rid in ids]
+    assert [errors for errors in failed if errors] == []
+    assert all(default_task_backend.get_result(rid).attempts == 1 for rid in ids)

@@ -26,6 +26,7 @@ from django_solidq.models import ClaimedExecution, Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Decision
 from django_solidq.runtime import hooks
+from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.policy import decision_for, retry_time
 from django_solidq.runtime.retrying import retrying
@@ -264,8 +265,10 @@ def _announce(
 def perform_in_thread(
     job: Job, recorder: Recorder, watchdog: Watchdog | None = None
 ) -> TaskResult | None:
-    """``perform`` for a pool thread; the thread keeps its database connection between jobs."""
+    """``perform`` for a pool thread; the thread keeps its database connection between jobs,
+    unless it broke or died while idle."""
     close_old_connections()
+    close_dead_connections()
     try:
         return perform(job, recorder, watchdog)
     except BaseException:

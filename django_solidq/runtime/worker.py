@@ -13,6 +13,7 @@ from django_solidq.models import Job, ReadyExecution
 from django_solidq.runtime import hooks
 from django_solidq.runtime.execution import Recorder, perform_in_thread
 from django_solidq.runtime.finisher import Finisher
+from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.notifier import Listener
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.pool import Pool
@@ -87,6 +88,7 @@ class Worker(Registered):
         """Claim up to ``limit`` jobs into the recorder's hand; None if the claim failed."""
         with self._claiming:
             try:
+                close_dead_connections()
                 with quiet_polling():
                     jobs = ReadyExecution.objects.claim(
                         self.config.queues, limit, self.process.id if self.process else None
@@ -119,6 +121,7 @@ class Worker(Registered):
             close_old_connections()
 
     def _beat(self) -> None:
+        close_dead_connections()
         super()._beat()
         self._release_stranded("worker heartbeat")
 
