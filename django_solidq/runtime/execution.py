@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,10 +22,10 @@ from django_solidq.arguments import normalize_arguments
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.conf import get_config
 from django_solidq.errors import exception_entry
-from django_solidq.models import ClaimedExecution, Job
+from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Decision
-from django_solidq.runtime import hooks
+from django_solidq.runtime import hooks, verified
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.policy import decision_for, retry_time
@@ -115,7 +115,7 @@ def timeout_of(task: Task) -> float | None:
 
 def record_successes(successes: list[Success], worker_id: str) -> list[TaskResult]:
     """Finish the jobs in one transaction, then send ``task_finished`` for each."""
-    finished = _finish(successes, worker_id)
+    finished = verified.finish([(s.job, s.value) for s in successes], worker_id)
     done = {job.pk for job in finished}
     limited = [job for job in finished if job.limited]
     if limited:
@@ -139,7 +139,7 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     decision = decision_for(job, task, exc)
     retry_at = retry_time(decision)
     discard = decision.action == "discard"
-    if not _fail(claim, job, error, worker_id, retry_at, discard):
+    if not verified.fail(claim, job, error, worker_id, retry_at, discard):
         return None
     if task is None:
         return None
@@ -147,101 +147,6 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     result = to_result(job, task, status=status)
     _announce(decision, result, exc, retry_at)
     return result
-
-
-# A write whose connection died may have committed or not (the reply was lost). A retry first
-# rewinds the job to its state before the attempt (else it would count the attempt twice),
-# and a claim found gone is checked against the job: ended by this very attempt (committed
-# after all), or recovered by a pruner meanwhile (then not ours to record).
-ATTEMPT_FIELDS = (
-    "worker_ids", "started_at", "last_attempted_at", "errors", "finished_at", "discarded_at",
-    "return_value",
-)  # fmt: skip
-
-
-def _rewinder(job: Job) -> Callable[[], None]:
-    saved = {name: getattr(job, name) for name in ATTEMPT_FIELDS}
-
-    def rewind() -> None:
-        for name, value in saved.items():
-            setattr(job, name, value)
-
-    return rewind
-
-
-def _finish(successes: list[Success], worker_id: str) -> list[Job]:
-    preserve = get_config().preserve_finished_jobs
-    rewinds = [_rewinder(s.job) for s in successes]
-    tries = 0
-
-    def finish() -> list[Job]:
-        nonlocal tries
-        tries += 1
-        for rewind in rewinds:
-            rewind()
-        outcomes = [(s.job, s.value) for s in successes]
-        finished = ClaimedExecution.objects.finish_all(outcomes, worker_id, preserve)
-        if tries == 1:
-            return finished
-        rest = [s for s in successes if s.job not in finished]
-        return [*finished, *_finished_before(rest, worker_id, preserve)]
-
-    return retrying(finish, "recording finished jobs") or []
-
-
-def _finished_before(successes: list[Success], worker_id: str, preserve: bool) -> list[Job]:
-    """Of these jobs whose claims are gone, those an earlier try of this finish ended: with
-    ``preserve``, ended with this claim's attempt as their last; without, deleted (a recovery
-    never deletes a job)."""
-    if not successes:
-        return []
-    rows = Job.objects.filter(id__in=[s.job.pk for s in successes]).values("id", *ATTEMPT_FIELDS)
-    by_id = {str(row["id"]): row for row in rows}
-    done = []
-    for success in successes:
-        job, claim = success.job, success.job.claimed
-        assert claim is not None
-        row = by_id.get(str(job.pk))
-        if row is None and not preserve:
-            job.record_attempt(worker_id, claim.created_at)
-            job.return_value = success.value
-            done.append(job)
-        elif row and row["finished_at"] and not row["discarded_at"]:
-            if row["last_attempted_at"] == claim.created_at:
-                _reload(job, row)
-                done.append(job)
-    return done
-
-
-def _fail(
-    claim: ClaimedExecution,
-    job: Job,
-    error: dict[str, Any],
-    worker_id: str,
-    retry_at: datetime | None,
-    discard: bool,
-) -> bool:
-    rewind = _rewinder(job)
-    tries = 0
-
-    def fail() -> bool:
-        nonlocal tries
-        tries += 1
-        rewind()
-        if claim.fail(job, error, worker_id, retry_at, discard):
-            return True
-        row = Job.objects.filter(id=job.pk).values(*ATTEMPT_FIELDS).first() if tries > 1 else None
-        if row is None or error not in row["errors"]:
-            return False  # recovered by a pruner meanwhile: not ours to record
-        _reload(job, row)  # an earlier try committed after all
-        return True
-
-    return bool(retrying(fail, "recording a failed attempt"))
-
-
-def _reload(job: Job, row: dict[str, Any]) -> None:
-    for name in ATTEMPT_FIELDS:
-        setattr(job, name, row[name])
 
 
 def _announce(
