@@ -15,6 +15,7 @@ import pytest
 from django.db import connection, transaction
 from django.tasks import TaskResultStatus, default_task_backend
 
+from django_solidq.backend import enqueue_all
 from django_solidq.models import ClaimedExecution, Job, Process, ScheduledExecution
 from tests.app import tasks
 from tests.faults import ENV
@@ -202,3 +203,28 @@ def test_jobs_after_every_connection_was_killed_while_idle_all_succeed_first_tim
     failed = [default_task_backend.get_result(rid).errors for rid in ids]
     assert [errors for errors in failed if errors] == []
     assert all(default_task_backend.get_result(rid).attempts == 1 for rid in ids)
+
+
+@needs_server
+def test_jobs_drain_exactly_once_while_every_connection_is_killed_again_and_again(
+    runjobs, tmp_path
+):
+    """The field report: KILL CONNECTION rounds while runjobs drains a backlog stranded a few
+    jobs in every run. Here a round of kills follows every 40 jobs done, 12 rounds."""
+    ledger = tmp_path / "ledger"
+    labels = [f"job{i}" for i in range(600)]
+    results = enqueue_all([tasks.record.bind(str(ledger), label) for label in labels])
+    runjobs(config=THREE_THREADS)
+    watch, rounds, done_at_last_round = ClaimWatch(), 0, 0
+
+    def drained() -> bool:
+        nonlocal rounds, done_at_last_round
+        done = Job.objects.filter(finished_at__isnull=False).count()
+        if rounds < 12 and done - done_at_last_round >= 40:
+            kill_other_connections()
+            rounds, done_at_last_round = rounds + 1, done
+        return done == len(labels)
+
+    watch.until(drained, timeout=120, what="600 jobs to end under connection kills")
+    assert rounds == 12
+    assert_ran_once_each([r.id for r in results], labels, ledger)
