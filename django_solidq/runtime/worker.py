@@ -123,7 +123,8 @@ class Worker(Registered):
     def _beat(self) -> None:
         close_dead_connections()
         super()._beat()
-        self._release_stranded("worker heartbeat")
+        if not self.stopping.is_set():  # stopping: the supervisor settles what is left
+            self._release_stranded("worker heartbeat")
 
     def _note_timed_out(self, job_ids: list[str]) -> None:
         """Before a hard timeout ends this process: tell the supervisor which jobs were stuck."""
