@@ -210,17 +210,17 @@ def test_jobs_drain_exactly_once_while_every_connection_is_killed_again_and_agai
     runjobs, tmp_path
 ):
     """The field report: KILL CONNECTION rounds while runjobs drains a backlog stranded a few
-    jobs in every run. Here a round of kills follows every 40 jobs done, 12 rounds."""
+    jobs in every run. Here a round of kills follows every 25 jobs done, 12 rounds."""
     ledger = tmp_path / "ledger"
     labels = [f"job{i}" for i in range(600)]
-    results = enqueue_all([tasks.record.bind(str(ledger), label) for label in labels])
+    results = enqueue_all([tasks.record.bind(str(ledger), label, 0.01) for label in labels])
     runjobs(config=THREE_THREADS)
     watch, rounds, done_at_last_round = ClaimWatch(), 0, 0
 
     def drained() -> bool:
         nonlocal rounds, done_at_last_round
         done = Job.objects.filter(finished_at__isnull=False).count()
-        if rounds < 12 and done - done_at_last_round >= 40:
+        if rounds < 12 and done - done_at_last_round >= 25:
             kill_other_connections()
             rounds, done_at_last_round = rounds + 1, done
         return done == len(labels)
