@@ -22,6 +22,7 @@ from .errors import error_entry
 from .exceptions import ConcurrencyLimitReached, DuplicateJob
 from .models import Job, Process
 from .results import to_result
+from .runtime import verified
 from .tasks import SolidTask, TaskCall
 
 SUPPORTED_VENDORS = ("postgresql", "mysql", "sqlite")
@@ -54,12 +55,12 @@ class SolidQueueBackend(BaseTaskBackend):
 
     def enqueue(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> TaskResult:
         job, task = self.prepare(task, args, kwargs)
-        return self._enqueued(job, task, Job.objects.enqueue(job))
+        return self._enqueued(job, task, verified.enqueue(job))
 
     def enqueue_all(self, calls: Sequence[TaskCall]) -> list[TaskResult]:
         """Enqueue many tasks of this backend in a few round trips."""
         prepared = [self.prepare(task, args, kwargs) for task, args, kwargs in calls]
-        stored = Job.objects.enqueue_all([job for job, _ in prepared])
+        stored = verified.enqueue_all([job for job, _ in prepared])
         return [
             self._enqueued(job, task, s) for (job, task), s in zip(prepared, stored, strict=True)
         ]
@@ -72,7 +73,7 @@ class SolidQueueBackend(BaseTaskBackend):
         job, task = self.prepare(task, args, kwargs)
 
         def store() -> None:
-            Job.objects.enqueue(job)
+            verified.enqueue(job)
             self._enqueued(job, task)
 
         transaction.on_commit(store, using=using)

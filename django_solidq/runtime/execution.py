@@ -7,6 +7,8 @@ import raises) ends as a recorded failed attempt.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -20,13 +22,13 @@ from django_solidq.arguments import normalize_arguments
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.conf import get_config
 from django_solidq.errors import exception_entry
-from django_solidq.models import ClaimedExecution, Job
+from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Decision
-from django_solidq.runtime import hooks
+from django_solidq.runtime import hooks, verified
+from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.policy import decision_for, retry_time
-from django_solidq.runtime.retrying import retrying
 from django_solidq.runtime.timeouts import Watchdog
 
 logger = logging.getLogger("django_solidq.worker")
@@ -39,14 +41,42 @@ class Success(NamedTuple):
 
 
 class Recorder:
-    """Where a performed job's success goes: recorded now, or batched (see Finisher)."""
+    """Where a performed job's outcome goes: a success recorded now, or batched (see
+    Finisher). It knows which claimed jobs are still in hand — claimed, and their outcome not
+    yet recorded — so that the worker can tell a stranded claim from one of its own."""
 
     def __init__(self, worker_id: str) -> None:
         self.worker_id = worker_id
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
 
     def add(self, success: Success) -> TaskResult | None:
-        results = record_successes([success], self.worker_id)
+        try:
+            results = record_successes([success], self.worker_id)
+        finally:
+            self.settle([success.job])
         return results[0] if results else None
+
+    def fail(self, job: Job, task: Task | None, exc: BaseException) -> TaskResult | None:
+        try:
+            return _failed(job, task, exc, self.worker_id)
+        finally:
+            self.settle([job])
+
+    def hold(self, jobs: Iterable[Job]) -> None:
+        """These jobs were just claimed for this worker's threads."""
+        with self._lock:
+            self._held.update(str(job.pk) for job in jobs)
+
+    def settle(self, jobs: Iterable[Job]) -> None:
+        """These jobs' outcomes are recorded (or given up on): their claims are not ours to
+        keep any more."""
+        with self._lock:
+            self._held.difference_update(str(job.pk) for job in jobs)
+
+    def held(self) -> set[str]:
+        with self._lock:
+            return set(self._held)
 
 
 def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> TaskResult | None:
@@ -58,7 +88,7 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
         task = load_task(job)
     except Exception as exc:
         logger.error("Job %s failed: %s", job.pk, exc)
-        return _failed(job, None, exc, worker_id)
+        return recorder.fail(job, None, exc)
     result = to_result(job, task, running_worker=worker_id)
     task_started.send(SolidQueueBackend, task_result=result)
     try:
@@ -67,7 +97,7 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
-        return _failed(job, task, exc, worker_id)
+        return recorder.fail(job, task, exc)
     return recorder.add(Success(job, task, value))
 
 
@@ -84,14 +114,9 @@ def timeout_of(task: Task) -> float | None:
 
 def record_successes(successes: list[Success], worker_id: str) -> list[TaskResult]:
     """Finish the jobs in one transaction, then send ``task_finished`` for each."""
-    preserve = get_config().preserve_finished_jobs
-    finished = retrying(
-        lambda: ClaimedExecution.objects.finish_all(
-            [(s.job, s.value) for s in successes], worker_id, preserve
-        ),
-        "recording finished jobs",
-    )
-    done = {job.pk for job in finished or []}
+    # Permits and unique keys are given back in the finish's own transaction.
+    finished = verified.finish([(s.job, s.value) for s in successes], worker_id)
+    done = {job.pk for job in finished}
     results = []
     for success in successes:
         if success.job.pk not in done:
@@ -111,7 +136,7 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     decision = decision_for(job, task, exc)
     retry_at = retry_time(decision)
     discard = decision.action == "discard"
-    if not retrying(lambda: claim.fail(job, error, worker_id, retry_at, discard), "recording"):
+    if not verified.fail(claim, job, error, worker_id, retry_at, discard):
         return None
     if task is None:
         return None
@@ -142,9 +167,14 @@ def _announce(
 def perform_in_thread(
     job: Job, recorder: Recorder, watchdog: Watchdog | None = None
 ) -> TaskResult | None:
-    """``perform`` for a pool thread; the thread keeps its database connection between jobs."""
+    """``perform`` for a pool thread; the thread keeps its database connection between jobs,
+    unless it broke or died while idle."""
     close_old_connections()
+    close_dead_connections()
     try:
         return perform(job, recorder, watchdog)
+    except BaseException:
+        recorder.settle([job])  # whatever happened, this thread is done with it
+        raise
     finally:
         close_old_connections()

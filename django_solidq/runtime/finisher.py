@@ -17,6 +17,7 @@ from django.tasks import TaskResult
 
 from django_solidq.runtime import hooks
 from django_solidq.runtime.execution import Recorder, Success, record_successes
+from django_solidq.runtime.liveness import close_dead_connections
 
 MAX_BATCH = 200
 
@@ -42,10 +43,12 @@ class Finisher(Recorder):
             batch, stopping = self._next_batch()
             if batch:
                 try:
+                    close_dead_connections()
                     record_successes(batch, self.worker_id)
                 except Exception as exc:
                     hooks.thread_error(exc, "finisher")
                 finally:
+                    self.settle([success.job for success in batch])
                     close_old_connections()
             if stopping:
                 return

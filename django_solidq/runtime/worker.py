@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from django.db import close_old_connections
 
 from django_solidq.conf import WorkerConfig, get_config, queue_database
-from django_solidq.models import ReadyExecution
+from django_solidq.models import Job, ReadyExecution
 from django_solidq.runtime import hooks
 from django_solidq.runtime.execution import Recorder, perform_in_thread
 from django_solidq.runtime.finisher import Finisher
+from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.notifier import Listener
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.pool import Pool
@@ -32,6 +34,9 @@ class Worker(Registered):
         self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
         self.watchdog = Watchdog(get_config().timeout_grace, self._note_timed_out)
+        # Held while claiming until the claimed jobs are in the recorder's hand, so that
+        # ``release_stranded`` never takes a claim that is on its way to a thread.
+        self._claiming = threading.Lock()
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -68,19 +73,58 @@ class Worker(Registered):
         return max(1, self.config.threads // 2)
 
     def _claim(self, limit: int) -> int:
-        try:
-            with quiet_polling():
-                jobs = ReadyExecution.objects.claim(
-                    self.config.queues, limit, self.process.id if self.process else None
-                )
-        except Exception as exc:
-            hooks.thread_error(exc, "worker poll")
-            close_old_connections()
+        jobs = self._take(limit)
+        if jobs is None:
+            # The claim may have committed even so (its reply lost with the connection):
+            # give back whatever it took.
+            self._release_stranded("worker poll")
             self.stopping.wait(self.config.polling_interval)
             return 0
         for job in jobs:
             self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
         return len(jobs)
+
+    def _take(self, limit: int) -> list[Job] | None:
+        """Claim up to ``limit`` jobs into the recorder's hand; None if the claim failed."""
+        with self._claiming:
+            try:
+                close_dead_connections()
+                with quiet_polling():
+                    jobs = ReadyExecution.objects.claim(
+                        self.config.queues, limit, self.process.id if self.process else None
+                    )
+            except Exception as exc:
+                hooks.thread_error(exc, "worker poll")
+                close_old_connections()
+                return None
+            self.recorder.hold(jobs)
+            return jobs
+
+    def release_stranded(self) -> int:
+        """Give back to ready, untouched, the claims in this process's name that none of its
+        threads is running or about to run — a claim whose commit reply was lost. They never
+        started, so no attempt is counted."""
+        if self.process is None:
+            return 0
+        with self._claiming:
+            held = self.recorder.held()
+            released = self.process.claims().exclude(job_id__in=held).release_all()
+        if released:
+            logger.warning("%s: released %d stranded claim(s) to ready", self.name, released)
+        return released
+
+    def _release_stranded(self, where: str) -> None:
+        try:
+            self.release_stranded()
+        except Exception as exc:
+            hooks.thread_error(exc, f"{where}: releasing stranded claims")
+            close_old_connections()
+
+    def _beat(self) -> None:
+        close_dead_connections()
+        super()._beat()
+        if not self.stopping.is_set():  # stopping: the supervisor settles what is left
+            self._release_stranded("worker heartbeat")
 
     def _note_timed_out(self, job_ids: list[str]) -> None:
         """Before a hard timeout ends this process: tell the supervisor which jobs were stuck."""

@@ -299,3 +299,13 @@ def exit_worker_with_rule(path: str) -> None:
     marker = Path(path)
     marker.write_text(str(int(marker.read_text()) + 1 if marker.exists() else 1))
     os._exit(1)
+
+
+@task
+def query_database(sleep: float = 0.0) -> int:
+    """Uses the database, as most jobs do (tests of stale connections)."""
+    from django.contrib.auth.models import User
+
+    if sleep:
+        time.sleep(sleep)
+    return User.objects.count()
