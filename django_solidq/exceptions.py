@@ -27,6 +27,11 @@ class TaskImportError(SolidQueueError):
     """The job's task path no longer imports to a task."""
 
 
+class CommandNotAllowed(SolidQueueError):
+    """A recurring task would run a command line the settings do not allow (a row written
+    to the table by hand, or the command runner reached through a task path)."""
+
+
 class JobTimeout(SolidQueueError):
     """Raised inside a job that ran past its timeout."""
 
