@@ -44,8 +44,9 @@ class DuplicateJob(SolidQueueError):
     """Recorded on a unique job dropped at enqueue because a live job has its key."""
 
 
-class ArgumentNotSerializable(SolidQueueError, TypeError):
-    """An argument given to ``enqueue`` cannot be stored as JSON."""
+class ArgumentNotSerializable(SolidQueueError, TypeError, ValueError):
+    """An argument given to ``enqueue`` cannot be stored as JSON (or not alike on every
+    database: see ``django_solidq.arguments``). A TypeError and a ValueError both."""
 
 
 LOST_ATTEMPT_ERRORS = frozenset(
