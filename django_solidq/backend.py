@@ -147,6 +147,8 @@ class SolidQueueBackend(BaseTaskBackend):
                 hint="Add 'django_solidq' to INSTALLED_APPS and run migrate.",
                 id="django_solidq.E011",
             )
+        if queue_database() not in connections.settings:
+            return  # E009 says so (checks.check_settings)
         vendor = connections[queue_database()].vendor
         if vendor not in SUPPORTED_VENDORS:
             yield checks.Error(
