@@ -1,8 +1,22 @@
-"""Job arguments: JSON values only, checked at enqueue with an error naming the argument."""
+"""Job arguments: JSON values only, checked at enqueue with an error naming the argument.
+
+Beyond "is it JSON", an argument must be storable the same way on every supported database,
+so what one of them would refuse or change is refused everywhere, before anything is written:
+
+* a NUL character or a lone surrogate in a string or a key (PostgreSQL's ``jsonb`` refuses
+  both, MariaDB refuses surrogates; SQLite would store them);
+* nesting deeper than ``MAX_DEPTH`` (MariaDB's JSON check stops at 32 levels; Python's
+  recursion at about a thousand);
+* more than ``MAX_SIZE`` bytes of JSON for one job's arguments (MariaDB's default
+  ``max_allowed_packet`` is 16 MB per statement; a job's arguments should be ids, not data);
+* a float of 1e16 or more (``1e308``): PostgreSQL's ``jsonb`` reads it back as an integer,
+  often of another value.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,13 +28,69 @@ HINT = (
     "Pass JSON values (str, int, float, bool, None, lists, dicts with str keys); "
     "pass IDs, not objects (django_solidq.pk_of turns model instances into their ids)."
 )
+MAX_DEPTH = 20  # lists and dicts inside one argument
+MAX_SIZE = 1_000_000  # bytes of JSON for all of one job's arguments
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _depth_problem(value: Any) -> str | None:
+    """Why ``value`` nests too deeply (None if it does not); iterative, so any depth is safe."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str | bytes | bytearray):
+            continue
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, Sequence):
+            children = item
+        else:
+            continue
+        if len(item) > MAX_SIZE:
+            return f"it holds {len(item):,} items"
+        if depth >= MAX_DEPTH:
+            return f"it nests lists or dicts more than {MAX_DEPTH} levels deep"
+        stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _value_problem(value: Any) -> str | None:
+    """Why a normalized JSON value cannot be stored alike everywhere (None if it can)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and UNSTORABLE.search(item):
+            return f"the string {item[:40]!r} holds a NUL character or a lone surrogate"
+        elif isinstance(item, float) and not _exact_float(item):
+            return (
+                f"the float {item!r} cannot be stored exactly (1e16 or more: pass an int, or "
+                "a string)"
+            )
+    return None
+
+
+def _exact_float(value: float) -> bool:
+    """Not 1e16 or more: PostgreSQL's jsonb prints such a float as an integer (all digits),
+    read back as an int — of another value when the float is not exactly its short form."""
+    return "e+" not in repr(value)
 
 
 def _normalized(value: Any, name: str, task_path: str) -> Any:
     try:
+        problem = _depth_problem(value)
+        if problem:
+            raise ValueError(problem)
         normalized = normalize_json(value)
         if json.loads(json.dumps(normalized, allow_nan=False)) != normalized:
             raise ValueError("it does not survive a JSON round trip (non-string dict keys?)")
+        problem = _value_problem(normalized)
+        if problem:
+            raise ValueError(problem)
     except (TypeError, ValueError) as exc:
         raise ArgumentNotSerializable(
             f"Argument {name} of {task_path} is not JSON serializable "
@@ -29,17 +99,36 @@ def _normalized(value: Any, name: str, task_path: str) -> Any:
     return normalized
 
 
+def _describe(value: Any) -> str:
+    try:
+        return f"{value!r:.40}"
+    except Exception:  # a hostile __repr__, or one too deep to print
+        return type(value).__name__
+
+
 def normalize_arguments(
     task_path: str, args: Sequence[Any], kwargs: Mapping[str, Any]
 ) -> tuple[list[Any], dict[str, Any]]:
     """The arguments as they will be stored, or ArgumentNotSerializable naming the culprit."""
-    return (
+    for key in kwargs:
+        if not isinstance(key, str) or UNSTORABLE.search(key):
+            raise ArgumentNotSerializable(
+                f"Keyword argument name {key!r} of {task_path} cannot be stored. {HINT}"
+            )
+    stored = (
         [
-            _normalized(value, f"#{index} ({value!r:.40})", task_path)
+            _normalized(value, f"#{index} ({_describe(value)})", task_path)
             for index, value in enumerate(args)
         ],
         {key: _normalized(value, f"{key!r}", task_path) for key, value in kwargs.items()},
     )
+    size = len(json.dumps(stored))  # as the JSON columns store it: ASCII, non-ASCII escaped
+    if size > MAX_SIZE:
+        raise ArgumentNotSerializable(
+            f"The arguments of {task_path} are {size:,} bytes of JSON, over the limit of "
+            f"{MAX_SIZE:,}. {HINT}"
+        )
+    return stored
 
 
 def pk_of(value: Any) -> Any:

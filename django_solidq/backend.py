@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import re
 import uuid
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
@@ -26,6 +29,11 @@ from .runtime import verified
 from .tasks import SolidTask, TaskCall
 
 SUPPORTED_VENDORS = ("postgresql", "mysql", "sqlite")
+MAX_QUEUE_NAME = 128  # Job.queue_name's column
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# MariaDB's DATETIME holds years 1000 to 9999 (and PostgreSQL and SQLite hold more).
+EARLIEST_RUN_AFTER = datetime(1000, 1, 2, tzinfo=UTC)
+LATEST_RUN_AFTER = datetime(9999, 12, 30, tzinfo=UTC)
 KNOWN_OPTIONS: frozenset[str] = frozenset()
 
 
@@ -37,6 +45,16 @@ class SolidQueueBackend(BaseTaskBackend):
     supports_priority = True
     supports_get_result = True
     supports_async_task = True
+
+    def validate_task(self, task: Task) -> None:
+        """Django's checks, after ours of the values Django assumes the types of: the queue
+        name, the priority and ``run_after`` (each refused with ``InvalidTask`` naming it,
+        before anything is written)."""
+        problem = _queue_problem(task.queue_name) or _priority_problem(task.priority)
+        problem = problem or _run_after_problem(task.run_after)
+        if problem:
+            raise InvalidTask(f"{task.module_path}: {problem}")
+        super().validate_task(task)
 
     def prepare(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Job, Task]:
         """Validate a call and build its job (not stored): the task as it will be enqueued
@@ -130,6 +148,8 @@ class SolidQueueBackend(BaseTaskBackend):
                 hint="Add 'django_solidq' to INSTALLED_APPS and run migrate.",
                 id="django_solidq.E011",
             )
+        if queue_database() not in connections.settings:
+            return  # E009 says so (checks.check_settings)
         vendor = connections[queue_database()].vendor
         if vendor not in SUPPORTED_VENDORS:
             yield checks.Error(
@@ -146,6 +166,49 @@ class SolidQueueBackend(BaseTaskBackend):
                     "setting.",
                     id="django_solidq.E012",
                 )
+
+
+def _queue_problem(name: Any) -> str | None:
+    if (
+        isinstance(name, str)
+        and 0 < len(name) <= MAX_QUEUE_NAME
+        and name == name.strip()
+        and not UNPRINTABLE.search(name)
+    ):
+        return None
+    return (
+        f"the queue name must be a string of 1 to {MAX_QUEUE_NAME} characters without "
+        f"control characters or surrounding spaces, got {name!r:.60}."
+    )
+
+
+def _priority_problem(priority: Any) -> str | None:
+    if isinstance(priority, int | float) and not isinstance(priority, bool):
+        if math.isfinite(priority):
+            return None  # Django checks the range and that it is whole
+    return f"priority must be a whole number between -100 and 100, got {priority!r:.60}."
+
+
+def _run_after_problem(run_after: Any) -> str | None:
+    if run_after is None:
+        return None
+    if not isinstance(run_after, datetime):
+        return (
+            "run_after must be an aware datetime (or a timedelta given to using()), got "
+            f"{run_after!r:.60}."
+        )
+    if timezone.is_naive(run_after):
+        return None  # Django says whether a naive one is allowed (USE_TZ)
+    try:
+        in_range = EARLIEST_RUN_AFTER <= run_after <= LATEST_RUN_AFTER
+    except OverflowError:
+        in_range = False
+    if in_range:
+        return None
+    return (
+        f"run_after must be between {EARLIEST_RUN_AFTER:%Y-%m-%d} and "
+        f"{LATEST_RUN_AFTER:%Y-%m-%d} (UTC), got {run_after!r:.60}."
+    )
 
 
 def _with_dynamic_queue(task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> Task:

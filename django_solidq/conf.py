@@ -69,6 +69,16 @@ BOOLEANS = (
 )
 
 
+# Upper bounds, so that a value the checks accept also runs (see docs/configuration.md).
+MAX_SECONDS = 365 * 86400.0  # any seconds setting: timers and date arithmetic take it
+MAX_THREADS = 128  # per worker process: each thread holds a database connection
+MAX_PROCESSES = 128  # worker processes per entry: each is an interpreter and a connection
+MAX_BATCH_SIZE = 10_000  # scheduled jobs moved per statement (SQLite's parameter limit)
+UPPER_BOUNDS = {"threads": MAX_THREADS, "processes": MAX_PROCESSES, "batch_size": MAX_BATCH_SIZE}
+# Dotted-path settings: each must import to a callable (the system check E021).
+DOTTED_PATHS = ("MIDDLEWARE", "ON_THREAD_ERROR")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One configuration error: a stable check id and a message naming the key and the fix."""
@@ -132,25 +142,31 @@ def _seconds(value: Any) -> Any:
 
 
 def _check_positive_int(where: str, key: str, value: Any, check_id: str) -> list[Problem]:
+    upper = UPPER_BOUNDS.get(key)
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return []
+        if upper is None or value <= upper:
+            return []
+    most = f" (at most {upper:,})" if upper else ""
     return [
         Problem(
             check_id,
-            f"{where}[{key!r}] must be a positive whole number, got {value!r}.",
-            f"Set {key!r} to 1 or more.",
+            f"{where}[{key!r}] must be a positive whole number, got {value!r:.60}.",
+            f"Set {key!r} to 1 or more{most}.",
         )
     ]
 
 
 def _check_positive_number(where: str, key: str, value: Any, check_id: str) -> list[Problem]:
-    if _is_number(_seconds(value)) and _seconds(value) > 0:
+    seconds = _seconds(value)
+    if _is_number(seconds) and 0 < seconds <= MAX_SECONDS:  # also refuses nan and inf
         return []
     return [
         Problem(
             check_id,
-            f"{where}[{key!r}] must be a positive number of seconds, got {value!r}.",
-            f"Set {key!r} to a number greater than 0 (or a timedelta).",
+            f"{where}[{key!r}] must be a positive number of seconds (at most a year), got "
+            f"{value!r:.60}.",
+            f"Set {key!r} to a number greater than 0 and at most {MAX_SECONDS:,.0f} (or a "
+            "timedelta).",
         )
     ]
 
@@ -284,7 +300,9 @@ def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
                 "django_solidq.E008", "SOLIDQ['RECURRING'] must be a dict of task key -> options."
             )
         )
-    if merged["DATABASE"] not in settings.DATABASES:
+    problems += _check_heartbeat(merged)
+    problems += _check_dotted_paths(merged)
+    if not isinstance(merged["DATABASE"], str) or merged["DATABASE"] not in settings.DATABASES:
         problems.append(
             Problem(
                 "django_solidq.E009",
@@ -293,6 +311,70 @@ def _check_scalars(merged: dict[str, Any]) -> list[Problem]:
             )
         )
     return problems
+
+
+def _check_heartbeat(merged: dict[str, Any]) -> list[Problem]:
+    interval = _seconds(merged["PROCESS_HEARTBEAT_INTERVAL"])
+    threshold = _seconds(merged["PROCESS_ALIVE_THRESHOLD"])
+    if not (_is_number(interval) and _is_number(threshold)) or threshold >= 2 * interval:
+        return []  # bad values are E008; a threshold of two heartbeats or more is fine
+    return [
+        Problem(
+            "django_solidq.E020",
+            f"SOLIDQ['PROCESS_ALIVE_THRESHOLD'] ({threshold!r}s) is less than twice "
+            f"SOLIDQ['PROCESS_HEARTBEAT_INTERVAL'] ({interval!r}s): live processes would be "
+            "pruned between two heartbeats (or after one late one), and their jobs re-run.",
+            "Set PROCESS_ALIVE_THRESHOLD to several heartbeat intervals (defaults: 60 and 5), "
+            "or lower PROCESS_HEARTBEAT_INTERVAL.",
+        )
+    ]
+
+
+def _check_dotted_paths(merged: dict[str, Any]) -> list[Problem]:
+    """Each dotted-path setting imports, to a callable (E021); a wrong type is E008."""
+    from django.utils.module_loading import import_string
+
+    problems: list[Problem] = []
+    for key in DOTTED_PATHS:
+        value = merged[key]
+        listed = key == "MIDDLEWARE"
+        paths = value if listed and isinstance(value, list | tuple) else [value]
+        for index, path in enumerate(paths):
+            if not isinstance(path, str):  # a list entry that is not a string: E008 already
+                if not listed and path is not None:
+                    problems += _not_a_path(key, path)
+                continue
+            where = f"SOLIDQ[{key!r}]" + (f"[{index}]" if listed else "")
+            try:
+                found = import_string(path)
+            except Exception as exc:  # ImportError, or whatever the module raised
+                problems.append(
+                    Problem(
+                        "django_solidq.E021",
+                        f"{where} {path!r:.200} cannot be imported: {exc}.",
+                        "Fix the dotted path (module.attribute) or remove it.",
+                    )
+                )
+                continue
+            if not callable(found):
+                problems.append(
+                    Problem(
+                        "django_solidq.E021",
+                        f"{where} {path!r:.200} is a {type(found).__name__}, not a callable.",
+                        "Point it at a function (or a class) to call.",
+                    )
+                )
+    return problems
+
+
+def _not_a_path(key: str, value: Any) -> list[Problem]:
+    return [
+        Problem(
+            "django_solidq.E008",
+            f"SOLIDQ[{key!r}] must be a dotted path or None, got {value!r:.60}.",
+            "Use e.g. 'myapp.jobs.report_error'.",
+        )
+    ]
 
 
 def validate(raw: Any) -> list[Problem]:

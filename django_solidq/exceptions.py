@@ -27,6 +27,11 @@ class TaskImportError(SolidQueueError):
     """The job's task path no longer imports to a task."""
 
 
+class CommandNotAllowed(SolidQueueError):
+    """A recurring task would run a command line the settings do not allow (a row written
+    to the table by hand, or the command runner reached through a task path)."""
+
+
 class JobTimeout(SolidQueueError):
     """Raised inside a job that ran past its timeout."""
 
@@ -39,8 +44,9 @@ class DuplicateJob(SolidQueueError):
     """Recorded on a unique job dropped at enqueue because a live job has its key."""
 
 
-class ArgumentNotSerializable(SolidQueueError, TypeError):
-    """An argument given to ``enqueue`` cannot be stored as JSON."""
+class ArgumentNotSerializable(SolidQueueError, TypeError, ValueError):
+    """An argument given to ``enqueue`` cannot be stored as JSON (or not alike on every
+    database: see ``django_solidq.arguments``). A TypeError and a ValueError both."""
 
 
 LOST_ATTEMPT_ERRORS = frozenset(

@@ -15,8 +15,10 @@ The scheduler (``runtime.scheduler``) enqueues them; the models own the rows
 
 from __future__ import annotations
 
+import importlib
 import shlex
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -56,6 +58,133 @@ def clear_finished_jobs() -> int:
 
     cutoff = timezone.now() - get_config().clear_finished_jobs_after_delta
     return Job.objects.clear_finished(cutoff)
+
+
+# The command runner: what may reach it ---------------------------------------------------------
+def is_command_runner(found: Any) -> bool:
+    """Whether ``found`` is the built-in command runner, under whatever name it was reached
+    (``django_solidq.recurring.run_command`` is importable through any module importing it, and
+    ``using()`` makes copies): compared by the function it runs, not by its path."""
+    return isinstance(found, Task) and found.func is run_command.func
+
+
+def task_modules() -> set[str]:
+    """The modules a form may import to find a task: each installed app's ``tasks`` module,
+    where tasks live by convention. Anything else must already be imported."""
+    from django.apps import apps
+
+    return {f"{app.name}.tasks" for app in apps.get_app_configs()}
+
+
+def resolve_known_task(path: str) -> Any:
+    """The object at dotted ``path``, importing nothing but a module that defines tasks: the
+    module must already be imported, or be (under) an installed app's ``tasks`` module.
+    Raises ImportError otherwise, so a form never runs a module's import-time code."""
+    module_name, _, attribute = path.rpartition(".")
+    if not module_name or not attribute:
+        raise ImportError(f"{path!r} is not a dotted path (module.function)")
+    module = sys.modules.get(module_name)
+    if module is None:
+        if not any(
+            module_name == name or module_name.startswith(f"{name}.") for name in task_modules()
+        ):
+            raise ImportError(
+                f"module {module_name!r} is not loaded and is not an app's tasks module (only "
+                "installed apps' 'tasks' modules are imported from here)"
+            )
+        module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError as exc:
+        raise ImportError(f"module {module_name!r} has no attribute {attribute!r}") from exc
+
+
+def command_name(line: Any) -> str | None:
+    """The management command a command line runs (None when it is not a command line)."""
+    try:
+        words = shlex.split(line) if isinstance(line, str) else []
+    except ValueError:
+        return None
+    return words[0] if words else None
+
+
+def refuse_commands_not_allowed(row: RecurringTask) -> None:
+    """Raise CommandNotAllowed unless the settings allow what ``row`` runs: a command line (its
+    ``command``, or the command runner reached through ``task_path``) runs only when
+    ``SOLIDQ['RECURRING']`` defines this very row, or, for a dynamic ``command``, when its
+    name is in ``SOLIDQ['ADMIN_RECURRING_COMMANDS']``. The admin refuses the rest when a task
+    is saved; this holds for rows written any other way (defence in depth)."""
+    from .conf import get_config
+    from .exceptions import CommandNotAllowed
+
+    if row.command is None:
+        try:
+            runner = is_command_runner(import_string(row.task_path or ""))
+        except ImportError:
+            return  # the scheduler reports the broken path itself
+        if not runner:
+            return
+    if _defined_in_settings(row):
+        return
+    allowed = get_config().admin_recurring_commands
+    if row.command is not None and command_name(row.command) in allowed:
+        return
+    raise CommandNotAllowed(
+        f"Recurring task {row.key!r} would run a command line that the settings do not allow "
+        f"({row.command or row.task_path!r}); it is not enqueued. Define it in "
+        "SOLIDQ['RECURRING'], or add the command's name to "
+        "SOLIDQ['ADMIN_RECURRING_COMMANDS'], or delete the row."
+    )
+
+
+def dynamic_problems(
+    options: dict[str, Any],
+    resolve: Callable[[str], Any] = import_string,
+    source: str = "as a dynamic task",
+) -> list[tuple[str, str]]:
+    """What a dynamic task (the admin's form, ``schedule_recurring_task``, the table) may not
+    run, as (option, message): the command runner as a task under any name, and a command
+    whose name ``SOLIDQ['ADMIN_RECURRING_COMMANDS']`` does not list. A command line can run
+    any code (``shell -c "…"``); settings entries are not limited by this."""
+    from .conf import get_config
+
+    problems: list[tuple[str, str]] = []
+    task_path = options.get("task")
+    if isinstance(task_path, Task):
+        task_path = task_path.module_path
+    if isinstance(task_path, str):
+        try:
+            runner = is_command_runner(resolve(task_path))
+        except ImportError:  # the entry check says so
+            runner = False
+        if runner:
+            problems.append(
+                (
+                    "task",
+                    f"The command runner can't be scheduled {source}: give a command instead "
+                    "(if allowed), or a task.",
+                )
+            )
+    name = command_name(options.get("command"))
+    if name is not None and name not in get_config().admin_recurring_commands:
+        problems.append(
+            (
+                "command",
+                f"The command {name!r} can't be scheduled {source}: a command line can run "
+                f"any code. Schedule a @task instead, or add {name!r} to "
+                "SOLIDQ['ADMIN_RECURRING_COMMANDS'] in settings.",
+            )
+        )
+    return problems
+
+
+def _defined_in_settings(row: RecurringTask) -> bool:
+    options = static_entries().get(row.key)
+    if not row.static or not isinstance(options, dict):
+        return False
+    if entry_problems(row.key, options, "settings"):
+        return False
+    return row.defines(row_fields(options), static=True)
 
 
 # Static entries: settings plus the built-in cleanup -------------------------------------------
@@ -108,8 +237,12 @@ def check_recurring(raw: Any = None) -> list[Problem]:
     return problems
 
 
-def entry_problems(key: Any, options: Any, where: str) -> list[Problem]:
-    """What is wrong with one recurring entry; ``where`` names it in the messages."""
+def entry_problems(
+    key: Any, options: Any, where: str, resolve: Callable[[str], Any] = import_string
+) -> list[Problem]:
+    """What is wrong with one recurring entry; ``where`` names it in the messages. ``resolve``
+    turns the task's dotted path into the object (the admin passes ``resolve_known_task``,
+    which imports no module beyond those that define tasks)."""
     if not isinstance(key, str) or not key or len(key) > KEY_MAX_LENGTH:
         return [
             Problem(
@@ -151,7 +284,7 @@ def entry_problems(key: Any, options: Any, where: str) -> list[Problem]:
         return problems
     if command is not None:
         return problems + _command_problems(where, command, options)
-    found, task_problems = _task_problems(where, task_path)
+    found, task_problems = _task_problems(where, task_path, resolve)
     problems += task_problems
     problems += _argument_problems(where, options, found)
     return problems
@@ -183,7 +316,9 @@ def _schedule_problems(where: str, text: Any) -> list[Problem]:
     return []
 
 
-def _task_problems(where: str, task_path: Any) -> tuple[Task | None, list[Problem]]:
+def _task_problems(
+    where: str, task_path: Any, resolve: Callable[[str], Any]
+) -> tuple[Task | None, list[Problem]]:
     if isinstance(task_path, Task):
         task_path = task_path.module_path
     if not isinstance(task_path, str) or not task_path:
@@ -195,7 +330,7 @@ def _task_problems(where: str, task_path: Any) -> tuple[Task | None, list[Proble
             )
         ]
     try:
-        found = import_string(task_path)
+        found = resolve(task_path)
     except ImportError as exc:
         return None, [
             Problem(
@@ -425,6 +560,9 @@ def schedule_recurring_task(
     problems = entry_problems(key, options, f"Recurring task {key!r}")
     if problems:
         raise ValueError(" ".join(f"{p.msg} {p.hint}".strip() for p in problems))
+    refused = dynamic_problems(options)
+    if refused:
+        raise ValueError(" ".join(message for _, message in refused))
     if key in static_entries():
         raise ValueError(
             f"Recurring task {key!r} is defined in settings (static); change it in "

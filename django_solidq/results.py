@@ -2,21 +2,49 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.base import TaskError
+from django.tasks.exceptions import InvalidTask
 from django.utils.module_loading import import_string
 
 from .exceptions import TaskImportError
 from .models import Job
 
 
+def _cannot_be_imported(*args: Any, **kwargs: Any) -> None:
+    raise TaskImportError("This job's task cannot be imported; see its task's error.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnimportableTask(Task):
+    """Stands for a job's task that no longer imports (its module is gone or broken), so that
+    ``get_result`` still returns the job's result. ``module_path`` is the job's task path,
+    ``error`` says why it cannot be imported; calling it raises ``TaskImportError``."""
+
+    path: str = ""
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        pass  # nothing to validate: it never runs
+
+    @property
+    def module_path(self) -> str:
+        return self.path
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
+
 def load_task(job: Job) -> Task:
     """The Task a job runs, with the job's own queue, priority and run_after."""
     try:
         task = import_string(job.task_path)
-    except ImportError as exc:
+    except Exception as exc:  # ImportError, or whatever the module raised (SyntaxError…)
         raise TaskImportError(
             f"Task {job.task_path!r} of job {job.pk} cannot be imported: {exc}. "
             "Restore the task or discard the job."
@@ -32,6 +60,21 @@ def load_task(job: Job) -> Task:
         run_after=job.next_run_at(),
         backend=job.backend,
     )
+
+
+def _task_or_stand_in(job: Job) -> Task:
+    try:
+        return load_task(job)
+    except (TaskImportError, InvalidTask) as exc:  # gone, broken, or its queue now refused
+        return UnimportableTask(
+            func=_cannot_be_imported,
+            path=job.task_path,
+            error=str(exc),
+            queue_name=job.queue_name,
+            priority=job.priority,
+            run_after=job.scheduled_at,
+            backend=job.backend,
+        )
 
 
 def status_of(job: Job) -> TaskResultStatus:
@@ -64,7 +107,7 @@ def to_result(
     if claimed is not None:
         worker_ids.append(running_worker or f"process-{claimed.process_id}")
     result: TaskResult = TaskResult(
-        task=task or load_task(job),
+        task=task or _task_or_stand_in(job),
         id=str(job.pk),
         status=status or status_of(job),
         enqueued_at=job.enqueued_at,

@@ -272,7 +272,8 @@ def test_a_tick_enqueues_one_job_with_the_options_and_only_once():
 
 
 @pytest.mark.django_db
-def test_a_command_tick_runs_the_command_through_a_task(capsys):
+def test_a_command_tick_runs_the_command_through_a_task(capsys, settings):
+    settings.SOLIDQ = {"ADMIN_RECURRING_COMMANDS": ["check"]}  # a row not from settings
     task = RecurringTask.objects.create(
         key="cmd", schedule="@daily", command="check --fail-level ERROR"
     )
@@ -347,7 +348,8 @@ def test_dynamic_tasks_are_validated_created_replaced_and_removed():
         {"a": 2},
     )
     assert (task.queue_name, task.priority, task.description) == ("q", 3, "desc")
-    again = django_solidq.schedule_recurring_task("mine", command="check", schedule="@daily")
+    with override_settings(SOLIDQ={"ADMIN_RECURRING_COMMANDS": ["check"]}):
+        again = django_solidq.schedule_recurring_task("mine", command="check", schedule="@daily")
     assert again.pk == task.pk and again.command == "check" and again.task_path is None
     with pytest.raises(ValueError, match=r"Recurring task 'bad'\['schedule'\] is invalid"):
         django_solidq.schedule_recurring_task("bad", task=tasks.noop, schedule="every blah")

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import URLPattern, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -208,6 +208,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """
 
     nav_section = ""
+
+    @property
+    def urls(self) -> list[URLPattern]:
+        from .guard import guard_urls  # every page: no NUL, no overlong query parameter
+
+        return guard_urls(self.get_urls())
 
     def changeform_view(
         self,

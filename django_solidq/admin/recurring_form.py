@@ -4,7 +4,6 @@ problem shown next to its field."""
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 from django import forms
@@ -12,7 +11,12 @@ from django.core.exceptions import ValidationError
 
 from django_solidq.conf import Problem
 from django_solidq.models import RecurringTask
-from django_solidq.recurring import entry_problems, run_command, static_entries
+from django_solidq.recurring import (
+    dynamic_problems,
+    entry_problems,
+    resolve_known_task,
+    static_entries,
+)
 
 # The form's fields, as a recurring entry's options (see django_solidq.recurring.ENTRY_KEYS).
 OPTION_FIELDS = {
@@ -85,37 +89,13 @@ def form_error(problem: Problem, where: str) -> tuple[str | None, str]:
 
 
 def admin_only_problems(options: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the admin refuses beyond the settings' checks: no code from a form. A command
-    line can run anything (``shell -c "…"``), so only the commands named in
-    ``SOLIDQ['ADMIN_RECURRING_COMMANDS']`` may be scheduled here, and never through the
-    command-running task itself."""
-    from django_solidq.conf import get_config
-
-    problems = []
-    if options.get("task") == run_command.module_path:
-        problems.append(
-            (
-                "task_path",
-                "The command runner can't be scheduled from the admin: give a command instead "
-                "(if allowed), or a task.",
-            )
-        )
-    command = options.get("command")
-    if isinstance(command, str) and command.strip():
-        try:
-            name = shlex.split(command)[0]
-        except ValueError:  # unbalanced quotes: the entry check already says so
-            return problems
-        if name not in get_config().admin_recurring_commands:
-            problems.append(
-                (
-                    "command",
-                    f"The command {name!r} can't be scheduled from the admin: a command line "
-                    "can run any code. Schedule a @task instead, or add "
-                    f"{name!r} to SOLIDQ['ADMIN_RECURRING_COMMANDS'] in settings.",
-                )
-            )
-    return problems
+    """What the admin refuses beyond the settings' checks: no code from a form (the command
+    runner under any name, commands not in ``SOLIDQ['ADMIN_RECURRING_COMMANDS']``), as
+    (field, message)."""
+    return [
+        (OPTION_FIELDS[option], message)
+        for option, message in dynamic_problems(options, resolve_known_task, "from the admin")
+    ]
 
 
 class RecurringTaskForm(forms.ModelForm):
@@ -196,7 +176,7 @@ class RecurringTaskForm(forms.ModelForm):
             if options[name] is None:
                 del options[name]
         where = f"Recurring task {key!r}"
-        for problem in entry_problems(key, options, where):
+        for problem in entry_problems(key, options, where, resolve_known_task):
             field, message = form_error(problem, where)
             if field not in failed:
                 self.add_error(field if field in self.fields else None, message)

@@ -139,8 +139,9 @@ class RecurringTask(models.Model):
         from django.utils.module_loading import import_string
 
         from django_solidq.exceptions import TaskImportError
-        from django_solidq.recurring import run_command, solid_task
+        from django_solidq.recurring import refuse_commands_not_allowed, run_command, solid_task
 
+        refuse_commands_not_allowed(self)  # rows written by hand run no command line
         if self.command is not None:
             return solid_task(run_command, self.queue_name, self.priority), [self.command], {}
         found = import_string(self.task_path or "")
