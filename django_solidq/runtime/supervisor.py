@@ -241,6 +241,8 @@ class Supervisor(Registered):
                 next_maintenance = time.monotonic() + interval
         for actor in actors:
             actor.stop()
+        for thread in threads:  # let each loop end its turn: no claim after the drain below
+            thread.join(get_config().shutdown_timeout)
         drained = all([actor.drain() for actor in actors]) if not self.immediate else False
         for actor in actors:
             actor.deregister()  # releases whatever is still claimed back to ready
