@@ -177,7 +177,9 @@ def test_a_stop_signal_while_a_child_boots_waits_for_its_handlers_and_stops_it_g
     runjobs,
 ):
     supervisor = runjobs("--skip-recurring", config=ONE_WORKER)
-    wait_for(lambda: "Started worker" in supervisor.log(), interval=0.005, what="the spawn")
+    wait_for(
+        lambda: "Started worker" in supervisor.log(), timeout=60, interval=0.005, what="the spawn"
+    )
     os.killpg(supervisor.pid, signal.SIGTERM)  # the worker is still importing Django
     assert supervisor.wait(SHUTDOWN_TIMEOUT + 5) == 0
     log = supervisor.log()
@@ -190,10 +192,11 @@ def test_a_quit_during_a_graceful_stop_makes_it_immediate(runjobs, tmp_path):
     marker = tmp_path / "marker"
     result = tasks.sleep_then_mark.enqueue(str(marker), 60)
     supervisor = runjobs("--skip-recurring", config=ONE_WORKER)
-    wait_for(marker.exists, what="the job to start")
+    wait_for(marker.exists, timeout=60, what="the job to start")
     os.killpg(supervisor.pid, signal.SIGTERM)
     wait_for(
         lambda: "supervisor-" in supervisor.log() and "SIGTERM received" in supervisor.log(),
+        timeout=60,
         what="the graceful stop to begin",
     )
     supervisor.send(signal.SIGQUIT)
