@@ -118,6 +118,7 @@ def stop_while_draining(
 PATTERNS = [GRACEFUL, GRACEFUL[::-1], (signal.SIGTERM,), (signal.SIGINT,)]
 
 
+@pytest.mark.timeout(600)  # ten boots of four processes; about 30 s on an idle machine
 def test_stop_signals_repeated_within_milliseconds_stop_every_kind_of_child_quickly(
     runjobs, tmp_path
 ):
@@ -134,6 +135,7 @@ def test_stop_signals_repeated_within_milliseconds_stop_every_kind_of_child_quic
     ledger.assert_each_job_ran_once_and_whole()
 
 
+@pytest.mark.timeout(900)  # fifty boots; see the report printed at the end for the time taken
 def test_fifty_graceful_stops_while_draining_never_hang_kill_a_child_or_run_a_job_twice(
     runjobs, tmp_path
 ):
