@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from dataclasses import asdict
 from typing import Any
@@ -16,20 +15,23 @@ EXIT_ABANDONED = 3  # shutdown timeout passed with jobs still running: superviso
 def child_main(
     kind: str, config: dict[str, Any], supervisor_id: int, name: str, supervisor_pid: int
 ) -> None:
+    # Stop signals are held back since the supervisor spawned us (stop_signals_held): one
+    # that arrived while we booted is delivered once the handlers are in place.
     import django
 
     django.setup()
     from django_solidq.runtime.process import keep_connections
+    from django_solidq.runtime.stopping import accept_stop_signals, ignore_stop_signals
 
     keep_connections()
     actor = build_actor(kind, config, supervisor_id, name)
-    signal.signal(signal.SIGTERM, lambda *_: actor.stop())
-    signal.signal(signal.SIGINT, lambda *_: actor.stop())
-    signal.signal(signal.SIGQUIT, lambda *_: os._exit(EXIT_ABANDONED))
+    actor.install_signal_handlers()
+    accept_stop_signals()
     actor.start(parent_pid=supervisor_pid)
     actor.run()
     if actor.drain():
         actor.deregister()
+        ignore_stop_signals()
         sys.exit(EXIT_CLEAN)
     # Jobs still running: exit at once; the supervisor releases them once we are surely dead,
     # so no job ever runs twice at the same time.

@@ -33,12 +33,12 @@ class Dispatcher(Registered):
     def run(self) -> None:
         """A full batch means more may be due: go again without sleeping."""
         next_maintenance = time.monotonic()
-        while not self.stopping.is_set():
+        while self.keep_running():
             if time.monotonic() >= next_maintenance:
                 self._maintain_concurrency()
                 next_maintenance = time.monotonic() + self.config.concurrency_maintenance_interval
             if self._dispatch() < self.config.batch_size:
-                self.stopping.wait(self.config.polling_interval)
+                self.sleep(self.config.polling_interval)
 
     def _maintain_concurrency(self) -> None:
         """Free expired permits, then release blocked jobs that waited past their expiry."""

@@ -13,7 +13,7 @@ class Pool:
         self.size = size
         self._on_idle = on_idle
         self._busy = 0
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix=name)
 
     @property
@@ -35,13 +35,7 @@ class Pool:
     def _done(self, future: Future[Any]) -> None:
         with self._lock:
             self._busy -= 1
-            self._lock.notify_all()
         self._on_idle()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait for running jobs to finish; True if all did within ``timeout`` seconds."""
-        with self._lock:
-            return self._lock.wait_for(lambda: self._busy == 0, timeout=timeout)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -1,4 +1,5 @@
-"""Registered: what every actor shares — a Process row, a heartbeat thread, a stop flag."""
+"""Registered: what every actor shares — a Process row, a heartbeat thread, a stop flag, and
+the self-pipe its loop sleeps on (woken by jobs, notifications, stops and signals)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.db import close_old_connections, connections
 from django_solidq.conf import get_config
 from django_solidq.models import Process
 from django_solidq.runtime import hooks
+from django_solidq.runtime.child import EXIT_ABANDONED
+from django_solidq.runtime.stopping import StopSignals, Waker
 
 logger = logging.getLogger("django_solidq.process")
 
@@ -40,7 +43,8 @@ class Registered:
         self.supervisor_id = supervisor_id
         self.process: Process | None = None
         self.stopping = threading.Event()
-        self.wakeup = threading.Event()
+        self.waker = Waker()
+        self.signals: StopSignals | None = None
         self._parent_pid: int | None = None
         self._heartbeat_thread = threading.Thread(
             target=self._heartbeat_loop, name=f"solidq-heartbeat-{self.kind}", daemon=True
@@ -59,9 +63,44 @@ class Registered:
         self._heartbeat_thread.start()
         hooks.run("on_start", self)
 
+    def install_signal_handlers(self) -> None:
+        """In the main thread: TERM and INT stop this process gracefully, QUIT at once."""
+        self.signals = StopSignals(self.waker).install()
+
     def stop(self) -> None:
+        """Stop after the current loop turn. Any thread may call it, but never a signal
+        handler: setting the Event takes a lock the interrupted main thread may hold."""
         self.stopping.set()
-        self.wakeup.set()
+        self.waker.wake()
+
+    def wake(self) -> None:
+        """End the loop's current sleep (from any thread)."""
+        self.waker.wake()
+
+    def sleep(self, timeout: float | None) -> None:
+        """Sleep up to ``timeout`` seconds (None: until woken); a wake or a signal ends it."""
+        self.waker.wait(timeout)
+
+    def keep_running(self) -> bool:
+        """Between loop turns: act on the stop signals received, then say whether to go on."""
+        self.act_on_signals()
+        return not self.stopping.is_set()
+
+    def act_on_signals(self) -> None:
+        signals = self.signals
+        if signals is None:
+            return
+        if signals.immediate:
+            self.quit()
+        elif signals.graceful and not self.stopping.is_set():
+            logger.info("%s: %s received; stopping", self.name, signals.received)
+            self.stop()
+
+    def quit(self) -> None:
+        """QUIT: exit at once. The supervisor gives this process's jobs back to ready once it
+        is surely dead, so they never run twice at the same time."""
+        logger.info("%s: SIGQUIT received; exiting at once", self.name)
+        os._exit(EXIT_ABANDONED)
 
     def deregister(self) -> None:
         hooks.run("on_stop", self)

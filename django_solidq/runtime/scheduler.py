@@ -125,7 +125,7 @@ class Scheduler(Registered):
 
     def run(self) -> None:
         next_reload = 0.0
-        while not self.stopping.is_set():
+        while self.keep_running():
             if time.monotonic() >= next_reload:
                 self.reload()
                 next_reload = time.monotonic() + self.config.polling_interval
@@ -134,9 +134,9 @@ class Scheduler(Registered):
             except Exception as exc:  # never let one bad tick stop the scheduler
                 hooks.thread_error(exc, "scheduler")
                 failed = True
-            self.stopping.wait(self._sleep(next_reload, failed))
+            self.sleep(self._until_next_turn(next_reload, failed))
 
-    def _sleep(self, next_reload: float, failed: bool) -> float:
+    def _until_next_turn(self, next_reload: float, failed: bool) -> float:
         until_reload = max(0.0, next_reload - time.monotonic())
         if failed:
             return max(until_reload, 0.1)

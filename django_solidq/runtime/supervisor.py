@@ -2,14 +2,14 @@
 
 TERM/INT: graceful — children finish in-flight jobs within ``SHUTDOWN_TIMEOUT``; jobs still
 running after that go back to ready once their process is dead (never run twice at once).
-QUIT: immediate — children are killed and their jobs go back to ready.
+QUIT: immediate — children are killed and their jobs go back to ready; a QUIT during a
+graceful stop makes it immediate. The handlers only note the signal (see ``stopping``).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import time
@@ -26,6 +26,7 @@ from django_solidq.runtime import hooks
 from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
 from django_solidq.runtime.policy import after_lost_attempt
 from django_solidq.runtime.process import Registered, keep_connections
+from django_solidq.runtime.stopping import ignore_stop_signals, stop_signals_held
 
 logger = logging.getLogger("django_solidq.supervisor")
 RESTART_BACKOFF = 1.0  # a child that died within this many seconds of its start waits this long
@@ -52,7 +53,6 @@ class Supervisor(Registered):
         self.slots = slots
         self.immediate = False
         self._context = multiprocessing.get_context("spawn")
-        self._wake_r, self._wake_w = os.pipe()
 
     def metadata(self) -> dict[str, Any]:
         return {"processes": [f"{slot.kind}" for slot in self.slots]}
@@ -79,15 +79,11 @@ class Supervisor(Registered):
         )
 
     # Signals -----------------------------------------------------------------------------
-    def install_signal_handlers(self) -> None:
-        os.set_blocking(self._wake_w, False)
-        signal.set_wakeup_fd(self._wake_w)
-        signal.signal(signal.SIGTERM, lambda *_: self.stop())
-        signal.signal(signal.SIGINT, lambda *_: self.stop())
-        signal.signal(signal.SIGQUIT, lambda *_: self.quit())
-
     def quit(self) -> None:
-        self.immediate = True
+        """QUIT (acted on by the main loop, never in the handler): kill the children."""
+        if not self.immediate:
+            logger.info("Supervisor %s: SIGQUIT received; killing its processes", self.name)
+            self.immediate = True
         self.stop()
 
     # Boot and maintenance ----------------------------------------------------------------
@@ -125,9 +121,11 @@ class Supervisor(Registered):
         self.boot()
         interval = get_config().process_heartbeat_interval
         next_maintenance = time.monotonic() + interval
-        while not self.stopping.is_set():
+        while self.keep_running():
             self._start_missing_children()
             self._wait(min(interval, 0.5))
+            if not self.keep_running():
+                break  # children that exited on the same signal are not deaths to replace
             self._reap(stopping=False)
             if time.monotonic() >= next_maintenance:
                 self.maintain()
@@ -135,6 +133,7 @@ class Supervisor(Registered):
         self._stop_children()
         self.deregister()
         logger.info("Supervisor %s stopped", self.name)
+        ignore_stop_signals()
 
     def _start_missing_children(self) -> None:
         now = time.monotonic()
@@ -153,18 +152,17 @@ class Supervisor(Registered):
                     name=slot.name,
                     daemon=False,
                 )
-                slot.child.start()
+                with stop_signals_held():
+                    slot.child.start()
                 slot.started_at = now
                 logger.info("Started %s %s (pid %s)", slot.kind, slot.name, slot.child.pid)
 
+    def _live(self) -> list[tuple[Slot, BaseProcess]]:
+        return [(s, s.child) for s in self.slots if s.child is not None and s.child.is_alive()]
+
     def _wait(self, timeout: float) -> None:
-        sentinels: list[Any] = [s.child.sentinel for s in self.slots if s.child is not None]
-        ready = multiprocessing.connection.wait([*sentinels, self._wake_r], timeout=timeout)
-        if self._wake_r in ready:
-            try:
-                os.read(self._wake_r, 512)
-            except BlockingIOError:
-                pass
+        """Until a child exits, a signal or a wake-up arrives, or ``timeout`` seconds pass."""
+        self.waker.wait(timeout, also=[child.sentinel for _, child in self._live()])
 
     def _reap(self, stopping: bool) -> None:
         for slot in self.slots:
@@ -191,20 +189,28 @@ class Supervisor(Registered):
             )
 
     def _stop_children(self) -> None:
-        timeout = 0.0 if self.immediate else get_config().shutdown_timeout + 0.5
-        sig = signal.SIGKILL if self.immediate else signal.SIGTERM
-        for slot in self.slots:
-            if slot.child is not None and slot.child.pid:
-                _signal(slot.child.pid, sig)
-        deadline = time.monotonic() + timeout
-        for slot in self.slots:
-            if slot.child is not None:
-                slot.child.join(max(0.0, deadline - time.monotonic()))
-                if slot.child.is_alive() and slot.child.pid:
-                    logger.warning("%s %s did not stop in time; killing it", slot.kind, slot.name)
-                    _signal(slot.child.pid, signal.SIGKILL)
-                    slot.child.join()
+        if not self.immediate:
+            for _, child in self._live():
+                _signal(child, signal.SIGTERM)
+            self._await_children(time.monotonic() + get_config().shutdown_timeout + 0.5)
+        for slot, child in self._live():
+            if not self.immediate:
+                logger.warning("%s %s did not stop in time; killing it", slot.kind, slot.name)
+            _signal(child, signal.SIGKILL)
+            child.join()
         self._reap(stopping=True)
+
+    def _await_children(self, deadline: float) -> None:
+        """Until every child has exited, ``deadline`` passes, or a QUIT makes it immediate."""
+        exiting = {child.sentinel: child for _, child in self._live()}
+        while exiting and not self.immediate:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for ready in self.waker.wait(remaining, also=list(exiting)):
+                if ready in exiting:  # its process closed its last fd: it is exiting
+                    exiting.pop(ready).join(max(0.0, deadline - time.monotonic()))
+            self.act_on_signals()
 
     # Thread mode -------------------------------------------------------------------------
     def run_threads(self) -> None:
@@ -227,21 +233,30 @@ class Supervisor(Registered):
             thread.start()
             threads.append(thread)
         interval = get_config().process_heartbeat_interval
-        while not self.stopping.wait(interval):
-            self.maintain()
+        next_maintenance = time.monotonic() + interval
+        while self.keep_running():
+            self.sleep(max(0.0, next_maintenance - time.monotonic()))
+            if time.monotonic() >= next_maintenance:
+                self.maintain()
+                next_maintenance = time.monotonic() + interval
         for actor in actors:
             actor.stop()
+        for thread in threads:  # let each loop end its turn: no claim after the drain below
+            thread.join(get_config().shutdown_timeout)
         drained = all([actor.drain() for actor in actors]) if not self.immediate else False
         for actor in actors:
             actor.deregister()  # releases whatever is still claimed back to ready
         self.deregister()
+        ignore_stop_signals()
         if not drained:
             logging.shutdown()
             os._exit(0)  # job threads still running: end them with the process
 
 
-def _signal(pid: int, sig: int) -> None:
+def _signal(child: BaseProcess, sig: int) -> None:
+    if child.pid is None:  # never started (os.kill(0) would signal our whole group)
+        return
     try:
-        os.kill(pid, sig)
+        os.kill(child.pid, sig)
     except ProcessLookupError:
         pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from django.db import close_old_connections
@@ -30,7 +31,7 @@ class Worker(Registered):
     def __init__(self, config: WorkerConfig, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.config = config
-        self.pool = Pool(config.threads, on_idle=self.wakeup.set)
+        self.pool = Pool(config.threads, on_idle=self.wake)
         self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
         self.watchdog = Watchdog(get_config().timeout_grace, self._note_timed_out)
@@ -48,25 +49,24 @@ class Worker(Registered):
     def start(self, parent_pid: int | None = None) -> None:
         self.register(parent_pid)
         if Listener.supported(queue_database()):
-            self.listener = Listener(queue_database(), self.wakeup.set)
+            self.listener = Listener(queue_database(), self.wake)
             self.listener.start()
 
     def run(self) -> None:
         """Poll until stopped; claim only for idle threads, so nothing waits in a prefetch."""
         backlog = False
-        while not self.stopping.is_set():
+        while self.keep_running():
             idle = self.pool.idle
             if backlog and 0 < idle < self.min_batch:
                 # Jobs are waiting and most threads are busy: give a few more threads a moment
                 # to free up, so that one claim serves several of them.
-                self.stopping.wait(COALESCE_SECONDS)
+                time.sleep(COALESCE_SECONDS)
                 idle = self.pool.idle
             claimed = self._claim(idle) if idle else 0
             backlog = claimed == idle and idle > 0
             if backlog:
                 continue  # there may be more: claim again at once
-            self.wakeup.wait(None if idle == 0 else self.config.polling_interval)
-            self.wakeup.clear()
+            self.sleep(None if idle == 0 else self.config.polling_interval)
 
     @property
     def min_batch(self) -> int:
@@ -78,7 +78,7 @@ class Worker(Registered):
             # The claim may have committed even so (its reply lost with the connection):
             # give back whatever it took.
             self._release_stranded("worker poll")
-            self.stopping.wait(self.config.polling_interval)
+            self.sleep(self.config.polling_interval)
             return 0
         for job in jobs:
             self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
@@ -135,8 +135,21 @@ class Worker(Registered):
         """Stop listening and wait for in-flight jobs; True if they all finished in time."""
         if self.listener is not None:
             self.listener.stop()
-        finished = self.pool.wait_idle(get_config().shutdown_timeout)
+        finished = self._wait_idle(get_config().shutdown_timeout)
         self.pool.shutdown()
         if isinstance(self.recorder, Finisher):
             self.recorder.stop(timeout=get_config().shutdown_timeout)
         return finished
+
+    def _wait_idle(self, timeout: float) -> bool:
+        """Wait on the self-pipe (a finishing job wakes it) rather than on the pool's lock, so
+        that a QUIT is acted on at once. The slice bounds a wake-up taken by the run loop's
+        thread (thread mode)."""
+        deadline = time.monotonic() + timeout
+        while self.pool.busy:
+            self.act_on_signals()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.sleep(min(remaining, self.config.polling_interval))
+        return True
