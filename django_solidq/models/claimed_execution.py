@@ -25,9 +25,6 @@ Policy = Callable[["Job", BaseException], tuple[datetime | None, bool]]
 
 
 class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
-    def orphaned(self, live_process_ids: list[int]) -> ClaimedExecutionQuerySet:
-        return self.exclude(process_id__in=live_process_ids)
-
     def release_all(self) -> int:
         """Give these jobs back to ready untouched (a graceful stop): no attempt is counted."""
         released = 0

@@ -29,6 +29,12 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
             metadata=metadata,
         )
 
+    def orphaned_claims(self) -> ClaimedExecutionQuerySet:
+        """Claims whose process row is gone, read in one statement: a claim that exists when
+        it runs has its process registered before it, so a process starting meanwhile (another
+        supervisor's, in a rolling deploy) never has its fresh claims taken for orphans."""
+        return ClaimedExecution.objects.exclude(process_id__in=self.values("id"))
+
     def stale(self, alive_threshold: float) -> ProcessQuerySet:
         cutoff = timezone.now() - timedelta(seconds=alive_threshold)
         return self.filter(last_heartbeat_at__lt=cutoff)

@@ -21,7 +21,7 @@ from django.db import close_old_connections, connections
 
 from django_solidq.conf import get_config, queue_database
 from django_solidq.exceptions import ProcessExitError, ProcessMissingError
-from django_solidq.models import ClaimedExecution, Process
+from django_solidq.models import Process
 from django_solidq.runtime import hooks
 from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
 from django_solidq.runtime.policy import after_lost_attempt
@@ -90,8 +90,7 @@ class Supervisor(Registered):
     def boot(self) -> None:
         self.register()
         self.maintain()
-        live = list(Process.objects.values_list("id", flat=True))
-        orphaned = ClaimedExecution.objects.orphaned(live).recover_lost(
+        orphaned = Process.objects.orphaned_claims().recover_lost(
             ProcessMissingError, "claimed by a process that no longer exists", after_lost_attempt
         )
         if orphaned:
