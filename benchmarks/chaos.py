@@ -142,6 +142,10 @@ class Soak:
             unended = str(exc)
         connections.close_all()
         statuses = {slot: host.term(60) for slot, host in self.fleet.hosts.items()}
+        for host in [*self.fleet.hosts.values(), *self.fleet.retired]:
+            if host.alive():
+                host.diagnose("still running at the end of the soak")
+                host.close()  # a host that ignored TERM must not enqueue ticks meanwhile
         last = self.fleet.start("drain", "--skip-recurring")
         try:
             wait_for(lambda: not _unended(Job.objects.all()).exists(), 60, "the last ticks")
@@ -180,6 +184,7 @@ class Soak:
                 # pruning waits for the threshold, then the supervisor's next maintenance
                 "orphan_allowance": threshold + 3 * config["PROCESS_HEARTBEAT_INTERVAL"] + 5,
                 "max_claim_age": monitor.max_claim_age,
+                "longest_transactions": monitor.long_transactions,
                 "samples": monitor.samples,
                 "failed_samples": monitor.failed_samples,
             },

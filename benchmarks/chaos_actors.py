@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -78,6 +79,18 @@ class Host:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+
+    def diagnose(self, reason: str) -> None:
+        """Append the Python stacks of the supervisor and its children to the host's log
+        (py-spy, when installed): what a host that ignores TERM is stuck in."""
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        if not Path(spy).exists():
+            return
+        with open(self.log_path, "a") as log:
+            log.write(f"\n=== chaos harness: {reason}; stacks (py-spy dump) ===\n")
+        for pid in [self.pid, *self.children()]:
+            with open(self.log_path, "ab") as log:
+                subprocess.run([spy, "dump", "--pid", str(pid)], stdout=log, stderr=log, timeout=30)
 
     def kill_group(self) -> list[int]:
         """kill -9 the supervisor and every child (a host lost at once); the pids killed."""
@@ -154,6 +167,7 @@ class Monitor:
     longest_orphan: float = 0.0
     longest_orphan_job: str = ""
     max_claim_age: float = 0.0
+    long_transactions: list[tuple[Any, ...]] = field(default_factory=list)  # the worst seen
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _conn: Any = None
@@ -195,6 +209,11 @@ class Monitor:
     def sample(self) -> None:
         processes = self._rows("SELECT id, pid, kind FROM solidq_processes")
         claims = self._rows("SELECT job_id, process_id, created_at FROM solidq_claimed_executions")
+        long = self._rows(self.server.LONG_TRANSACTIONS)
+        if long and float(long[0][0]) > float(
+            self.long_transactions[0][1] if self.long_transactions else 0
+        ):
+            self.long_transactions = [(time.time(), *row) for row in long][:10]
         now = time.time()
         self.registered = {pid: kind for _, pid, kind in processes}
         by_id = {pk: pid for pk, pid, _ in processes}
@@ -332,6 +351,8 @@ class Monkey:
             host = self.fleet.hosts[slot]
             began = time.monotonic()
             status = host.term(self.term_timeout)
+            if status is None:
+                host.diagnose(f"no exit {self.term_timeout:.0f}s after TERM")
             replacement = self.fleet.start(slot)
             self._wait_registered(replacement)
             took = time.monotonic() - began

@@ -42,6 +42,7 @@ class Server:
 
     vendor = ""
     user = ""
+    LONG_TRANSACTIONS = ""
 
     def __init__(self, dbname: str) -> None:
         self.dbname = dbname
@@ -105,6 +106,13 @@ def _as_postgres_user() -> list[str]:
 class PrivatePostgres(Server):
     vendor = "postgres"
     user = "postgres"
+    # Transactions open for over 5 s (the soak's are milliseconds): age, state, query.
+    LONG_TRANSACTIONS = (
+        "SELECT round(extract(epoch FROM now() - xact_start)), state,"
+        " coalesce(wait_event_type, ''), left(query, 150) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND xact_start < now() - interval '5 seconds' ORDER BY xact_start"
+    )
 
     def start(self) -> None:
         self.data = self.dir / "data"
@@ -176,6 +184,11 @@ class PrivatePostgres(Server):
 class PrivateMariaDB(Server):
     vendor = "mysql"
     user = "root"
+    LONG_TRANSACTIONS = (
+        "SELECT timestampdiff(SECOND, trx_started, now()), trx_state, '',"
+        " left(coalesce(trx_query, ''), 150) FROM information_schema.innodb_trx"
+        " WHERE trx_started < now() - INTERVAL 5 SECOND ORDER BY trx_started"
+    )
 
     def start(self) -> None:
         self.data = self.dir / "data"
