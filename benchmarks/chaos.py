@@ -148,6 +148,7 @@ class Soak:
                 host.close()  # a host that ignored TERM must not enqueue ticks meanwhile
         last = self.fleet.start("drain", "--skip-recurring")
         try:
+            self._wait_for_workers(WORKERS_PER_HOST)  # up, so that TERM stops it gracefully
             wait_for(lambda: not _unended(Job.objects.all()).exists(), 60, "the last ticks")
         except TimeoutError as exc:
             unended = unended or str(exc)

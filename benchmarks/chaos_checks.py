@@ -100,6 +100,9 @@ def completions(runs: list[Run], jobs: list[JobRow]) -> dict[str, Any]:
         "finished_without_a_run": len(ended_without_running),
         "unfinished": sorted(j.id for j in jobs if not j.finished_at and not j.failed)[:20],
         "unfinished_count": sum(1 for j in jobs if not j.finished_at and not j.failed),
+        "unfinished_kinds": dict(
+            Counter(j.kind for j in jobs if not j.finished_at and not j.failed)
+        ),
         "failed": sum(1 for j in jobs if j.failed),
         "discarded": sum(1 for j in jobs if j.discarded),
         "runs_of_unknown_jobs": len({r.job for r in runs} - known),
@@ -249,7 +252,10 @@ def verdict(report: dict[str, Any]) -> list[str]:
     rec, mon, d = report["recurring"], report["claims"], report["delays"]
     stuck, died = mon["stuck"], report["event_counts"].get("host_died", 0)
     checks = [
-        (c["unfinished_count"] == 0, f"{c['unfinished_count']} job(s) never ended"),
+        (
+            c["unfinished_count"] == 0,
+            f"{c['unfinished_count']} job(s) never ended: {c['unfinished_kinds']}",
+        ),
         (c["failed"] == 0, f"{c['failed']} job(s) failed for good"),
         (
             c["finished_without_a_run"] == 0,
