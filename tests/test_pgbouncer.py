@@ -30,7 +30,14 @@ from django.db import connection
 from django_solidq.models import Job, Process
 from tests.harness import REPO, wait_for
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.process,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="PgBouncer tests run on PostgreSQL (SOLIDQ_TEST_DB=postgres)",
+    ),
+]
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 
 
@@ -92,8 +99,6 @@ def _config(directory: Path, port: int, server: dict[str, Any]) -> Path:
 @pytest.fixture(scope="module")
 def pgbouncer() -> Iterator[int]:
     """A private PgBouncer in transaction pooling mode; yields its port."""
-    if connection.vendor != "postgresql":
-        pytest.skip("PgBouncer tests run on PostgreSQL (SOLIDQ_TEST_DB=postgres)")
     if not Path(PGBOUNCER).exists():
         _install()
     if not Path(shutil.which("pgbouncer") or PGBOUNCER).exists():
