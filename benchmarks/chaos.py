@@ -195,6 +195,7 @@ class Soak:
             },
             "events": [vars(e) for e in monkey.events],
             "event_counts": _count_events(monkey),
+            "hosts_that_ignored_term": monkey.ignored_term,
             "drain": drain,
             "workdir": str(self.workdir),
         }

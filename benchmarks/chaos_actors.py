@@ -264,6 +264,7 @@ class Monkey:
     _thread: threading.Thread | None = None
     _restarts: int = 0
     longest_outage: float = 0.0
+    ignored_term: int = 0  # hosts still running term_timeout after a TERM
 
     BIG = (
         "terminate_backends",
@@ -352,6 +353,7 @@ class Monkey:
             began = time.monotonic()
             status = host.term(self.term_timeout)
             if status is None:
+                self.ignored_term += 1
                 host.diagnose(f"no exit {self.term_timeout:.0f}s after TERM")
             replacement = self.fleet.start(slot)
             self._wait_registered(replacement)

@@ -306,5 +306,11 @@ def verdict(report: dict[str, Any]) -> list[str]:
             f"{report['feeder']['failed_batches']} enqueue batch(es) failed for good",
         ),
         (not died, f"{died} supervisor(s) died on their own (see events)"),
+        (
+            not report["hosts_that_ignored_term"],
+            f"{report['hosts_that_ignored_term']} host(s) still running 30 s after TERM (stacks"
+            " in their log); seen when a supervisor crashed in a database outage and then"
+            " waited for its children at exit (docs/reliability.md, defect 1)",
+        ),
     ]
     return [message for ok, message in checks if not ok]
