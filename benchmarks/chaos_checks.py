@@ -110,13 +110,27 @@ def completions(runs: list[Run], jobs: list[JobRow]) -> dict[str, Any]:
 
 
 def enqueue_accounting(acknowledged: dict[str, str], jobs: list[JobRow]) -> dict[str, Any]:
-    """Every enqueue the feeder saw succeed has a job; more than one only after a retry."""
-    per_token = Counter(j.token for j in jobs if j.kind != "tick")
-    missing = [t for t in acknowledged if not per_token[t]]
+    """Every enqueue the feeder saw succeed has a job. A token has two jobs when the feeder
+    retried a batch whose first try had committed (client side, harmless), or, for a unique
+    job, when its duplicate enqueue came after the first had ended; two *live* jobs of one
+    unique key at once break the promise."""
+    by_token: dict[str, list[JobRow]] = defaultdict(list)
+    for j in jobs:
+        if j.kind != "tick":
+            by_token[j.token].append(j)
+    unique_live_twice = 0
+    for token_jobs in by_token.values():
+        token_jobs.sort(key=lambda j: j.enqueued_at)
+        if token_jobs[0].kind == "unique" and any(
+            b.enqueued_at < (a.finished_at or float("inf"))
+            for a, b in itertools.pairwise(token_jobs)
+        ):
+            unique_live_twice += 1
     return {
         "acknowledged": len(acknowledged),
-        "acknowledged_without_job": len(missing),
-        "tokens_with_two_jobs": sum(1 for t in acknowledged if per_token[t] > 1),
+        "acknowledged_without_job": sum(1 for t in acknowledged if not by_token.get(t)),
+        "tokens_with_two_jobs": sum(1 for t in acknowledged if len(by_token.get(t, [])) > 1),
+        "unique_keys_live_twice": unique_live_twice,
     }
 
 
@@ -273,6 +287,10 @@ def verdict(report: dict[str, Any]) -> list[str]:
         (
             lim["limited_keys_over_limit"] == 0,
             f"concurrency limit exceeded: peak {lim['limited_peak']} > {lim['limit']}",
+        ),
+        (
+            e["unique_keys_live_twice"] == 0,
+            f"{e['unique_keys_live_twice']} unique key(s) had two live jobs at once",
         ),
         (
             lim["unique_keys_run_twice_at_once"] == 0,
