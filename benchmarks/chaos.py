@@ -182,8 +182,12 @@ class Soak:
                 "stuck_allowance": stuck_allowance,
                 "longest_orphan": monitor.longest_orphan,
                 "longest_orphan_job": monitor.longest_orphan_job,
-                # pruning waits for the threshold, then the supervisor's next maintenance
-                "orphan_allowance": threshold + 3 * config["PROCESS_HEARTBEAT_INTERVAL"] + 5,
+                # pruning waits for the threshold, then the supervisor's next maintenance;
+                # nothing can be recovered while the server is down
+                "orphan_allowance": threshold
+                + 3 * config["PROCESS_HEARTBEAT_INTERVAL"]
+                + 5
+                + monkey.longest_outage,
                 "max_claim_age": monitor.max_claim_age,
                 "longest_transactions": monitor.long_transactions,
                 "samples": monitor.samples,
