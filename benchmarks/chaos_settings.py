@@ -48,7 +48,7 @@ SOLIDQ: dict[str, Any] = {
     },
     "SHUTDOWN_TIMEOUT": 5.0,
     "PROCESS_HEARTBEAT_INTERVAL": 1.0,
-    "PROCESS_ALIVE_THRESHOLD": 10.0,
+    "PROCESS_ALIVE_THRESHOLD": 20.0,  # above the soak's outages (4-15 s): see reliability.md
     # A job may lose its worker several times in a soak that kills one every few seconds.
     "MAX_LOST_ATTEMPTS": 10,
     "CLEAR_FINISHED_JOBS": False,
