@@ -53,6 +53,11 @@ class Supervisor(Registered):
         self.slots = slots
         self.immediate = False
         self._context = multiprocessing.get_context("spawn")
+        # Children that exited while the database could not be told: (name, exit code, stop).
+        self._unsettled: list[tuple[str, int | None, bool]] = []
+        # Since when (monotonic) maintenance has reached the database without a break; -inf
+        # at boot, None after a failure (until the next success).
+        self._reachable_since: float | None = float("-inf")
 
     def metadata(self) -> dict[str, Any]:
         return {"processes": [f"{slot.kind}" for slot in self.slots]}
@@ -97,14 +102,22 @@ class Supervisor(Registered):
             logger.warning("Recovered %d job(s) claimed by processes that are gone", orphaned)
 
     def maintain(self) -> None:
-        config = get_config()
+        """Settle children that exited while the database was away, then prune processes
+        that stopped heartbeating — but only once the database has been back for an alive
+        threshold: during an outage nobody could heartbeat, and pruning the moment it ends
+        would take every live process for dead and re-run its jobs while they still run."""
+        threshold = get_config().process_alive_threshold
         try:
-            pruned = Process.objects.prune(
-                config.process_alive_threshold, after_lost_attempt, excluding=self.process_id
-            )
+            self._settle_unsettled()
+            if self._reachable_since is None:
+                self._reachable_since = time.monotonic()
+            if time.monotonic() - self._reachable_since < threshold:
+                return
+            pruned = Process.objects.prune(threshold, after_lost_attempt, excluding=self.process_id)
             if pruned:
                 logger.warning("Pruned %d process(es) that stopped heartbeating", pruned)
         except Exception as exc:
+            self._reachable_since = None
             hooks.thread_error(exc, "supervisor maintenance")
         finally:
             close_old_connections()
@@ -118,6 +131,21 @@ class Supervisor(Registered):
         self.install_signal_handlers()
         logger.info(self.describe())
         self.boot()
+        try:
+            self._supervise()
+        finally:
+            # Whatever ended the loop, the children stop with it: a supervisor that left
+            # them running would wait for them at exit, deaf to signals.
+            self._stop_children()
+        try:
+            self._settle_unsettled()
+            self.deregister()
+        except Exception as exc:
+            hooks.thread_error(exc, "supervisor deregistration")
+        logger.info("Supervisor %s stopped", self.name)
+        ignore_stop_signals()
+
+    def _supervise(self) -> None:
         interval = get_config().process_heartbeat_interval
         next_maintenance = time.monotonic() + interval
         while self.keep_running():
@@ -129,10 +157,6 @@ class Supervisor(Registered):
             if time.monotonic() >= next_maintenance:
                 self.maintain()
                 next_maintenance = time.monotonic() + interval
-        self._stop_children()
-        self.deregister()
-        logger.info("Supervisor %s stopped", self.name)
-        ignore_stop_signals()
 
     def _start_missing_children(self) -> None:
         now = time.monotonic()
@@ -173,19 +197,36 @@ class Supervisor(Registered):
                 slot.child = None
 
     def _child_exited(self, slot: Slot, exitcode: int | None, stopping: bool) -> None:
-        row = Process.objects.filter(name=slot.name).first()
         if exitcode != EXIT_CLEAN or not stopping:
             log = logger.info if stopping else logger.warning
             log("%s %s exited with status %s", slot.kind, slot.name, exitcode)
+        try:
+            self._settle(slot.name, exitcode, stopping)
+        except Exception as exc:
+            # The database is away: settle it at a later turn (a dead child's claims wait;
+            # a live supervisor must not crash, or it would strand all of its children).
+            self._unsettled.append((slot.name, exitcode, stopping))
+            hooks.thread_error(exc, f"settling the exit of {slot.name}")
+            close_old_connections()
+
+    def _settle(self, name: str, exitcode: int | None, stopping: bool) -> None:
+        """Deregister an exited child: its unfinished jobs go back to ready untouched after
+        our own stop, else each is a lost attempt."""
+        row = Process.objects.filter(name=name).first()
         if row is None:
             return
         if stopping:
-            row.deregister()  # our own stop: its unfinished jobs go back to ready untouched
+            row.deregister()
         else:
             row.deregister(
-                lost_with=(ProcessExitError, f"{slot.name} exited with status {exitcode}"),
+                lost_with=(ProcessExitError, f"{name} exited with status {exitcode}"),
                 policy=after_lost_attempt,
             )
+
+    def _settle_unsettled(self) -> None:
+        while self._unsettled:
+            self._settle(*self._unsettled[0])
+            self._unsettled.pop(0)
 
     def _stop_children(self) -> None:
         if not self.immediate:
