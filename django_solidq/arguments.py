@@ -80,7 +80,18 @@ def _exact_float(value: float) -> bool:
     return "e+" not in repr(value)
 
 
+# Values stored as they are once a string is known to hold no NUL or lone surrogate: the
+# common case (ids, names), checked without the walks and the JSON round trip below.
+PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    return type(value) in PLAIN and not (type(value) is str and UNSTORABLE.search(value))
+
+
 def _normalized(value: Any, name: str, task_path: str) -> Any:
+    if _plain(value):
+        return value
     try:
         problem = _depth_problem(value)
         if problem:
@@ -117,11 +128,15 @@ def normalize_arguments(
             )
     stored = (
         [
-            _normalized(value, f"#{index} ({_describe(value)})", task_path)
+            value
+            if _plain(value)
+            else _normalized(value, f"#{index} ({_describe(value)})", task_path)
             for index, value in enumerate(args)
         ],
         {key: _normalized(value, f"{key!r}", task_path) for key, value in kwargs.items()},
     )
+    if _surely_small(stored):
+        return stored
     size = len(json.dumps(stored))  # as the JSON columns store it: ASCII, non-ASCII escaped
     if size > MAX_SIZE:
         raise ArgumentNotSerializable(
@@ -129,6 +144,16 @@ def normalize_arguments(
             f"{MAX_SIZE:,}. {HINT}"
         )
     return stored
+
+
+def _surely_small(stored: tuple[list[Any], dict[str, Any]]) -> bool:
+    """Plain values whose JSON cannot reach ``MAX_SIZE`` (a character is at most 6 bytes of
+    JSON, ``\\uXXXX``), so the exact size need not be computed."""
+    values = [*stored[0], *stored[1].values()]
+    if any(type(v) not in PLAIN for v in values):
+        return False
+    chars = sum(len(v) for v in values if type(v) is str) + sum(map(len, stored[1]))
+    return 6 * chars + 32 * len(values) < MAX_SIZE
 
 
 def pk_of(value: Any) -> Any:
