@@ -25,7 +25,7 @@ from .errors import error_entry
 from .exceptions import ConcurrencyLimitReached, DuplicateJob
 from .models import Job, Process
 from .results import to_result
-from .runtime import verified
+from .runtime import joblog, verified
 from .tasks import SolidTask, TaskCall
 
 SUPPORTED_VENDORS = ("postgresql", "mysql", "sqlite")
@@ -79,8 +79,10 @@ class SolidQueueBackend(BaseTaskBackend):
         """Enqueue many tasks of this backend in a few round trips."""
         prepared = [self.prepare(task, args, kwargs) for task, args, kwargs in calls]
         stored = verified.enqueue_all([job for job, _ in prepared])
+        joblog.enqueued_many(len(prepared), self.alias)
         return [
-            self._enqueued(job, task, s) for (job, task), s in zip(prepared, stored, strict=True)
+            self._enqueued(job, task, s, log=False)
+            for (job, task), s in zip(prepared, stored, strict=True)
         ]
 
     def enqueue_on_commit(
@@ -97,7 +99,9 @@ class SolidQueueBackend(BaseTaskBackend):
         transaction.on_commit(store, using=using)
         return to_result(job, task, status=TaskResultStatus.READY)
 
-    def _enqueued(self, job: Job, task: Task, stored: Job | None = None) -> TaskResult:
+    def _enqueued(
+        self, job: Job, task: Task, stored: Job | None = None, log: bool = True
+    ) -> TaskResult:
         if stored is not None and stored.pk != job.pk:
             return self._duplicate(job, task, stored)
         if job.discarded_at is not None:  # limits_concurrency(on_conflict="discard")
@@ -107,6 +111,8 @@ class SolidQueueBackend(BaseTaskBackend):
             )
             return result
         result = to_result(job, task, status=TaskResultStatus.READY)
+        if log:
+            joblog.enqueued(job)
         task_enqueued.send(type(self), task_result=result)
         return result
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from contextlib import nullcontext
 from datetime import datetime
@@ -25,7 +26,7 @@ from django_solidq.errors import exception_entry
 from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Decision
-from django_solidq.runtime import hooks, verified
+from django_solidq.runtime import hooks, joblog, verified
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.policy import decision_for, retry_time
@@ -83,22 +84,24 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
     """Run a claimed job to its outcome. Returns its final result when recorded at once.
 
     With a ``watchdog``, the attempt runs under the task's timeout."""
-    worker_id = recorder.worker_id
-    try:
-        task = load_task(job)
-    except Exception as exc:
-        logger.error("Job %s failed: %s", job.pk, exc)
-        return recorder.fail(job, None, exc)
-    result = to_result(job, task, running_worker=worker_id)
-    task_started.send(SolidQueueBackend, task_result=result)
-    try:
-        with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
-            value = _call(result)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
-        return recorder.fail(job, task, exc)
-    return recorder.add(Success(job, task, value))
+    with joblog.running(job) as fields:
+        joblog.started(fields)
+        try:
+            task = load_task(job)
+        except Exception as exc:
+            return recorder.fail(job, None, exc)
+        result = to_result(job, task, running_worker=recorder.worker_id)
+        task_started.send(SolidQueueBackend, task_result=result)
+        began = time.monotonic()
+        try:
+            with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
+                value = _call(result)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
+            return recorder.fail(job, task, exc)
+        joblog.performed(fields, time.monotonic() - began)
+        return recorder.add(Success(job, task, value))
 
 
 def _call(result: TaskResult) -> Any:
@@ -132,18 +135,29 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     """Record the attempt's error and what follows it (retry, discard or fail), then tell."""
     claim = job.claimed
     assert claim is not None
+    fields = joblog.fields_of(job)
     error = exception_entry(exc, worker_id)
     decision = decision_for(job, task, exc)
     retry_at = retry_time(decision)
     discard = decision.action == "discard"
     if not verified.fail(claim, job, error, worker_id, retry_at, discard):
         return None
+    _log_failure(fields, decision, exc)
     if task is None:
         return None
     status = TaskResultStatus.READY if retry_at else TaskResultStatus.FAILED
     result = to_result(job, task, status=status)
     _announce(decision, result, exc, retry_at)
     return result
+
+
+def _log_failure(fields: dict[str, Any], decision: Decision, exc: BaseException) -> None:
+    if decision.action == "retry":
+        joblog.retrying(fields, exc, decision.delay, getattr(decision.rule, "attempts", None))
+    elif decision.action == "discard":
+        joblog.discarded(fields, exc)
+    else:
+        joblog.failed(fields, exc)
 
 
 def _announce(

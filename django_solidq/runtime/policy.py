@@ -12,6 +12,7 @@ from django_solidq.exceptions import LostAttemptError
 from django_solidq.models import Job
 from django_solidq.results import load_task
 from django_solidq.retries import Decision, DiscardRule, RetryRule, decide
+from django_solidq.runtime import joblog
 
 
 def rules_of(task: Task | None) -> tuple[tuple[RetryRule, ...], tuple[DiscardRule, ...]]:
@@ -55,4 +56,6 @@ def after_lost_attempt(job: Job, exc: BaseException) -> tuple[datetime | None, b
     except Exception:
         task = None
     decision = decision_for(job, task, exc)
+    fields = {**joblog.fields_of(job), "attempt": len(job.worker_ids)}  # counted already
+    joblog.lost(fields, exc, again=decision.action == "retry")
     return retry_time(decision), decision.action == "discard"

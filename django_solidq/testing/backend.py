@@ -16,9 +16,11 @@ class ImmediateBackend(SolidQueueBackend):
     django_solidq's task options (``queue_as``, ``retry_on``…); use this instead of the first
     and ``SolidQueueBackend`` itself instead of the second."""
 
-    def _enqueued(self, job: Job, task: Task, stored: Job | None = None) -> TaskResult:
+    def _enqueued(
+        self, job: Job, task: Task, stored: Job | None = None, log: bool = True
+    ) -> TaskResult:
         # The one place enqueue, enqueue_all and enqueue_on_commit all pass through.
-        result = super()._enqueued(job, task, stored)
+        result = super()._enqueued(job, task, stored, log)
         if (stored is None or stored.pk == job.pk) and job.discarded_at is None and job.is_due():
             from .performing import claim_next, perform_claimed
 

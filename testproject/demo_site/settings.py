@@ -86,6 +86,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "django_solidq": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The demo's own job log (demo.jobs) says the same per job, in the admin's words.
+        "django_solidq.jobs": {"handlers": [], "level": "WARNING", "propagate": False},
         "demo": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

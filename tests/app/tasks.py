@@ -309,3 +309,12 @@ def query_database(sleep: float = 0.0) -> int:
     if sleep:
         time.sleep(sleep)
     return User.objects.count()
+
+
+@task
+def logs_inside(message: str) -> str:
+    """Logs through its own logger: the job log's filter adds the job's id to the record."""
+    import logging
+
+    logging.getLogger("tests.app.inside").warning(message)
+    return message
