@@ -166,7 +166,7 @@ def run_one_job() -> None:
         deadline = time.monotonic() + 20
         while default_task_backend.get_result(result.id).status != TaskResultStatus.SUCCESSFUL:
             assert time.monotonic() < deadline, "the job did not run"
-            worker.wakeup.set()
+            worker.wake()
             time.sleep(0.05)
     finally:
         worker.stop()
