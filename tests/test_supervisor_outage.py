@@ -88,7 +88,11 @@ def test_a_child_dying_while_the_database_is_away_leaves_the_supervisor_running(
 
 def test_the_supervisor_back_from_an_outage_longer_than_the_threshold_prunes_nobody(runjobs):
     supervisor = runjobs(config=FAST_HEARTBEATS)
-    wait_for(lambda: Process.objects.filter(kind="worker").exists(), what="a worker")
+    every_kind = {"supervisor", "worker", "dispatcher", "scheduler"}
+    wait_for(
+        lambda: set(Process.objects.values_list("kind", flat=True)) == every_kind,
+        what="every process to register",
+    )
     before = set(Process.objects.values_list("name", flat=True))
     with database_away():
         # The scenario is an outage longer than the alive threshold: its length is the point.
