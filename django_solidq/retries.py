@@ -5,17 +5,27 @@ discard_on=[InvalidCard])``: when a job raises, the last matching rule wins (rul
 from the bottom, as Rails reads ``retry_on``/``discard_on`` declarations; ``discard_on``
 counts as declared after ``retry_on``). Each retry rule counts its own executions; when a
 rule's ``attempts`` are used up the job fails (or its ``on_exhausted`` callback handles it).
+
+``decide(job, task, exc)`` is the one decision after any failed attempt — an exception in the
+job, its timeout, or its worker lost — as an immutable ``Outcome`` that
+``ClaimedExecution.fail`` and lost-attempt recovery apply.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
 
+from django.tasks import Task
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .conf import get_config
 from .errors import class_path
+from .exceptions import LOST_ATTEMPT_ERRORS, LostAttemptError
 
 Wait = float | int | timedelta | Callable[[int], float] | str
 UNLIMITED = "unlimited"
@@ -124,35 +134,119 @@ def as_discard_rules(items: Sequence[Any]) -> tuple[DiscardRule, ...]:
     return tuple(i if isinstance(i, DiscardRule) else discard_on(i) for i in items)
 
 
+def lost_attempts(errors: Sequence[dict[str, Any]]) -> int:
+    """How many of these recorded errors are attempts lost with their worker."""
+    return sum(1 for e in errors if e.get("exception_class_path") in LOST_ATTEMPT_ERRORS)
+
+
+class Attempted(Protocol):
+    """What the decision reads from a job (``models.Job`` is one): as it was before the
+    failed attempt was recorded."""
+
+    queue_name: str
+    priority: int
+    errors: list[dict[str, Any]]
+    exception_executions: dict[str, int]
+
+
+def task_at(path: str) -> Task | None:
+    """The task at ``path``, for its rules and options (as django.tasks imports it); None if
+    it no longer imports or is not a task: then no rule applies."""
+    try:
+        task = import_string(path)
+    except Exception:  # ImportError, or whatever its module raised
+        return None
+    return task if isinstance(task, Task) else None
+
+
+def max_lost_attempts(task: Task | None) -> int:
+    """The task's ``max_lost_attempts`` option, else ``SOLIDQ['MAX_LOST_ATTEMPTS']``."""
+    option = getattr(task, "max_lost_attempts", None)
+    return option if isinstance(option, int) and option > 0 else get_config().max_lost_attempts
+
+
 @dataclass(frozen=True)
-class Decision:
-    """What happens after a failed attempt."""
+class Outcome:
+    """What follows a failed attempt: ``retry`` at ``retry_at``, ``discard`` or ``fail`` for
+    good; ``reason`` says which rule (or the lost-attempt cap) decided; ``changes`` are the
+    job's fields to write with it (rule counters, a retry's queue and priority, a discard's
+    end)."""
 
     action: Literal["retry", "discard", "fail"]
-    rule: RetryRule | DiscardRule | None = None
+    reason: str
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    retry_at: datetime | None = None
     delay: float = 0.0
+    rule: RetryRule | DiscardRule | None = None
     callback: Callable[[Any, BaseException], Any] | None = None
 
 
 def decide(
-    retry_rules: Sequence[RetryRule],
-    discard_rules: Sequence[DiscardRule],
+    job: Attempted,
+    task: Task | None,
     exc: BaseException,
-    counters: dict[str, int],
-) -> Decision:
-    """The last matching rule decides. ``counters`` are the job's per-rule executions, updated
-    in place for the matching retry rule."""
-    rules: list[RetryRule | DiscardRule] = [*retry_rules, *discard_rules]
-    for rule in reversed(rules):
-        if not rule.matches(exc):
-            continue
-        if isinstance(rule, DiscardRule):
-            return Decision("discard", rule, callback=rule.on_discard)
-        executions = counters.get(rule.key, 0) + 1
-        counters[rule.key] = executions
-        if rule.exhausted(executions):
-            if rule.on_exhausted is not None:
-                return Decision("discard", rule, callback=rule.on_exhausted)
-            return Decision("fail", rule)
-        return Decision("retry", rule, delay=rule.delay(executions))
-    return Decision("fail")
+    now: datetime | None = None,
+    rand: Callable[[], float] = random.random,
+) -> Outcome:
+    """What follows ``exc``, the failure of ``job``'s attempt: the last matching rule of the
+    task decides; a lost attempt that no rule claims runs again until the job has lost
+    ``max_lost_attempts`` (a job that kills its worker every time must not loop). Pure: the
+    job is not changed."""
+    now = now or timezone.now()
+    rules: list[RetryRule | DiscardRule] = [
+        *getattr(task, "retry_on", ()),
+        *getattr(task, "discard_on", ()),
+    ]
+    rule = next((r for r in reversed(rules) if r.matches(exc)), None)
+    if isinstance(rule, DiscardRule):
+        return _discard(rule, rule.on_discard, f"discard_on {_names(rule)}", now)
+    if isinstance(rule, RetryRule):
+        return _by_retry_rule(job, rule, now, rand)
+    if isinstance(exc, LostAttemptError):
+        lost, cap = lost_attempts(job.errors) + 1, max_lost_attempts(task)
+        if lost < cap:
+            return Outcome("retry", f"lost attempt {lost} of {cap}", retry_at=now)
+        return Outcome("fail", f"lost {lost} attempts, the most allowed")
+    return Outcome("fail", "no rule retries it")
+
+
+def _by_retry_rule(
+    job: Attempted, rule: RetryRule, now: datetime, rand: Callable[[], float]
+) -> Outcome:
+    """Each retry rule counts its own executions; its ``attempts`` used up, the job fails
+    (or its ``on_exhausted`` handles it, as a discard)."""
+    executions = job.exception_executions.get(rule.key, 0) + 1
+    counters = {"exception_executions": {**job.exception_executions, rule.key: executions}}
+    name = f"retry_on {_names(rule)}"
+    if rule.exhausted(executions):
+        if rule.on_exhausted is not None:
+            return _discard(rule, rule.on_exhausted, f"{name} used up", now, counters)
+        return Outcome("fail", f"{name} used up", counters, rule=rule)
+    delay = rule.delay(executions, rand)
+    placed = {
+        "queue_name": rule.queue_name or job.queue_name,
+        "priority": job.priority if rule.priority is None else rule.priority,
+    }
+    return Outcome(
+        "retry",
+        f"{name}, attempt {executions} of {rule.attempts}",
+        {**counters, **placed},
+        retry_at=now + timedelta(seconds=delay),
+        delay=delay,
+        rule=rule,
+    )
+
+
+def _discard(
+    rule: RetryRule | DiscardRule,
+    callback: Callable[[Any, BaseException], Any] | None,
+    reason: str,
+    now: datetime,
+    changes: Mapping[str, Any] | None = None,
+) -> Outcome:
+    ended = {**(changes or {}), "finished_at": now, "discarded_at": now}
+    return Outcome("discard", reason, ended, rule=rule, callback=callback)
+
+
+def _names(rule: RetryRule | DiscardRule) -> str:
+    return ", ".join(e.__name__ for e in rule.exceptions)

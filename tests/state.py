@@ -33,8 +33,8 @@ from django_solidq.models import (
     Semaphore,
 )
 from django_solidq.models.semaphore import UNIQUE_PREFIX
+from django_solidq.runtime import joblog
 from django_solidq.runtime.execution import Recorder, perform
-from django_solidq.runtime.policy import after_lost_attempt
 from tests.app.state_tasks import KINDS
 
 TABLES = {
@@ -119,15 +119,18 @@ def release_gracefully(job_ids: list[Any]) -> int:
 
 def recover_crashed(job_ids: list[Any]) -> int:
     """A worker died mid-attempt: its claims recovered as lost attempts."""
-    return ClaimedExecution.objects.filter(job_id__in=job_ids).recover_lost(
-        ProcessExitError, "the worker died", after_lost_attempt
-    )
+    return _recover(job_ids, ProcessExitError, "the worker died")
 
 
 def time_out(job_ids: list[Any]) -> int:
-    return ClaimedExecution.objects.filter(job_id__in=job_ids).recover_lost(
-        JobTimeout, "ran past its timeout", after_lost_attempt
-    )
+    return _recover(job_ids, JobTimeout, "ran past its timeout")
+
+
+def _recover(job_ids: list[Any], error_class: type[BaseException], message: str) -> int:
+    """Lost-attempt recovery as the supervisor runs it: recorded, decided, logged."""
+    losses = ClaimedExecution.objects.filter(job_id__in=job_ids).recover_lost(error_class, message)
+    joblog.losses(losses)
+    return len(losses)
 
 
 def maintain() -> None:

@@ -18,7 +18,6 @@ from django_solidq.models import (
     ScheduledExecution,
     Semaphore,
 )
-from django_solidq.runtime.policy import after_lost_attempt
 from django_solidq.testing import perform_enqueued_jobs
 from tests.app import tasks
 
@@ -113,9 +112,7 @@ def test_a_crashed_jobs_permit_is_released_when_its_claim_is_recovered(tmp_path)
     first = tasks.in_sequence.enqueue(log, "A")
     second = tasks.in_sequence.enqueue(log, "B")
     ReadyExecution.objects.claim(["*"], 1, 99)
-    ClaimedExecution.objects.filter(process_id=99).recover_lost(
-        ProcessExitError, "killed", after_lost_attempt
-    )
+    ClaimedExecution.objects.filter(process_id=99).recover_lost(ProcessExitError, "killed")
     assert (where(first), where(second)) == ("blocked", "ready")
 
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.tasks import TaskResultStatus, default_task_backend
 
 from django_solidq import discard_on, polynomially_longer, retry_on
+from django_solidq.exceptions import JobTimeout, ProcessExitError, ProcessPrunedError
 from django_solidq.models import FailedExecution, Job, ScheduledExecution
-from django_solidq.retries import decide
+from django_solidq.retries import Outcome, decide, task_at
 from django_solidq.testing import perform_enqueued_jobs
 from tests.app import tasks
 
@@ -55,24 +59,95 @@ class TestBackoff:
             retry_on(ValueError, attempts=0)
 
 
+@dataclass
+class JobView:
+    """What ``decide`` reads from a job."""
+
+    queue_name: str = "default"
+    priority: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    exception_executions: dict[str, int] = field(default_factory=dict)
+
+
+def rules(*retry: Any, discard: tuple[Any, ...] = (), max_lost: int | None = None) -> Any:
+    """A task as ``decide`` sees it: its rules and options."""
+    return SimpleNamespace(retry_on=retry, discard_on=discard, max_lost_attempts=max_lost)
+
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def after(job: JobView, outcome: Outcome) -> JobView:
+    """The job as the outcome leaves it (what ``ClaimedExecution.fail`` writes)."""
+    return replace(job, **outcome.changes)
+
+
 class TestDecide:
     def test_each_rule_counts_its_own_executions(self):
-        rules = [retry_on(KeyError, attempts=2, jitter=0), retry_on(ValueError, attempts=3)]
-        counters: dict[str, int] = {}
-        assert decide(rules, [], KeyError(), counters).action == "retry"
-        assert decide(rules, [], ValueError(), counters).action == "retry"
-        assert decide(rules, [], KeyError(), counters).action == "fail"
-        assert decide(rules, [], ValueError(), counters).action == "retry"
-        assert decide(rules, [], ValueError(), counters).action == "fail"
+        task = rules(retry_on(KeyError, attempts=2, jitter=0), retry_on(ValueError, attempts=3))
+        job = JobView()
+        actions = []
+        for exc in (KeyError(), ValueError(), KeyError(), ValueError(), ValueError()):
+            outcome = decide(job, task, exc, NOW)
+            actions.append(outcome.action)
+            job = after(job, outcome)
+        assert actions == ["retry", "retry", "fail", "retry", "fail"]
+        assert job.exception_executions == {"[builtins.KeyError]": 2, "[builtins.ValueError]": 3}
 
     def test_the_last_declared_matching_rule_wins(self):
-        rules = [retry_on(Exception, attempts=5), retry_on(ValueError, attempts=1)]
-        assert decide(rules, [], ValueError(), {}).action == "fail"
-        assert decide(rules, [], KeyError(), {}).action == "retry"
-        assert decide(rules, [discard_on(ValueError)], ValueError(), {}).action == "discard"
+        task = rules(retry_on(Exception, attempts=5), retry_on(ValueError, attempts=1))
+        assert decide(JobView(), task, ValueError(), NOW).action == "fail"
+        assert decide(JobView(), task, KeyError(), NOW).action == "retry"
+        task.discard_on = (discard_on(ValueError),)
+        assert decide(JobView(), task, ValueError(), NOW).action == "discard"
 
     def test_no_rule_means_fail(self):
-        assert decide([], [], RuntimeError(), {}).action == "fail"
+        assert decide(JobView(), rules(), RuntimeError(), NOW).action == "fail"
+        assert decide(JobView(), None, RuntimeError(), NOW).action == "fail"
+
+    def test_the_decision_is_pure_and_says_what_to_write(self):
+        job = JobView(exception_executions={"other": 1})
+        rule = retry_on(ValueError, wait=10, jitter=0, queue="retries", priority=-5)
+        outcome = decide(job, rules(rule), ValueError(), NOW)
+        assert job == JobView(exception_executions={"other": 1})  # untouched
+        assert (outcome.action, outcome.retry_at, outcome.delay) == (
+            "retry",
+            NOW + timedelta(seconds=10),
+            10,
+        )
+        assert outcome.changes == {
+            "exception_executions": {"other": 1, "[builtins.ValueError]": 1},
+            "queue_name": "retries",
+            "priority": -5,
+        }
+        assert outcome.reason == "retry_on ValueError, attempt 1 of 5"
+
+    def test_a_discard_ends_the_job_now_and_keeps_its_callback(self):
+        def on_discard(result: Any, exc: BaseException) -> None:
+            pass
+
+        task = rules(discard=(discard_on(KeyError, on_discard=on_discard),))
+        outcome = decide(JobView(), task, KeyError(), NOW)
+        assert outcome.action == "discard" and outcome.callback is on_discard
+        assert outcome.changes == {"finished_at": NOW, "discarded_at": NOW}
+
+    def test_lost_attempts_run_again_until_the_cap_unless_a_rule_decides(self):
+        lost = {"exception_class_path": "django_solidq.exceptions.ProcessExitError"}
+        task = rules(max_lost=3)
+        first = decide(JobView(), task, ProcessExitError("gone"), NOW)
+        assert (first.action, first.retry_at, first.changes) == ("retry", NOW, {})
+        twice = JobView(errors=[lost, {"exception_class_path": "x.Other"}, lost])
+        assert decide(twice, task, ProcessPrunedError("gone"), NOW).action == "fail"
+        assert decide(JobView(errors=[lost]), task, ProcessExitError(), NOW).action == "retry"
+        assert decide(twice, None, ProcessExitError(), NOW).action == "fail"  # the setting: 3
+        ruled = rules(retry_on(ProcessExitError, attempts=10, wait=0))
+        assert decide(twice, ruled, ProcessExitError(), NOW).action == "retry"
+        assert decide(JobView(), rules(), JobTimeout(), NOW).action == "fail"  # not a loss
+
+    def test_the_task_of_a_lost_attempt_is_found_by_its_path(self):
+        assert task_at("tests.app.tasks.add") is tasks.add
+        assert task_at("tests.app.tasks.vanished") is None
+        assert task_at("tests.app.tasks.Boom") is None  # not a task
 
 
 def run_all() -> None:

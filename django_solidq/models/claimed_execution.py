@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from django.db import models
 from django.utils import timezone
 
+from django_solidq.conf import queue_database
 from django_solidq.errors import error_entry
 from django_solidq.ops import ops_for
 from django_solidq.ops.rows import raw_delete
+from django_solidq.retries import Outcome, decide, task_at
 
 from .base import queue_atomic
 from .execution import Execution, ExecutionQuerySet
+from .failed_execution import FailedExecution
+from .job import Job
 from .semaphore import Semaphore
 
-if TYPE_CHECKING:
-    from .job import Job
+# Columns every ended attempt writes on its job (see ``Job.record_attempt``).
+ATTEMPT_COLUMNS = ("worker_ids", "last_attempted_at", "started_at")
 
-# What a failed attempt leads to: (run again at, or None; discard instead of failing).
-Policy = Callable[["Job", BaseException], tuple[datetime | None, bool]]
+
+class Loss(NamedTuple):
+    """An attempt lost with its worker, as recorded: the job, the error, what follows."""
+
+    job: Job
+    error: BaseException
+    outcome: Outcome
 
 
 class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
@@ -37,21 +45,17 @@ class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
                     released += 1
         return released
 
-    def recover_lost(self, error_class: type[BaseException], message: str, policy: Policy) -> int:
-        """Re-run jobs whose worker went away, each loss recorded as a failed attempt.
-
-        ``policy(job, error)`` returns ``(retry_at, discard)``: when to run again (None: not
-        again), or to discard. It applies retry rules and the lost-attempt cap, so a job that
-        kills its worker every time cannot crash-loop forever.
-        """
-        recovered = 0
+    def recover_lost(self, error_class: type[BaseException], message: str) -> list[Loss]:
+        """Re-run jobs whose worker went away, each loss recorded as a failed attempt and
+        decided like any failure (``retries.decide``: the task's rules, then the lost-attempt
+        cap, so a job that kills its worker every time cannot crash-loop forever)."""
+        losses = []
         for claim_id in list(self.values_list("id", flat=True)):
             with queue_atomic():
                 claim = self._locked(claim_id)
                 if claim is not None:
-                    claim.lose(error_class, message, policy)
-                    recovered += 1
-        return recovered
+                    losses.append(claim.lose(error_class, message))
+        return losses
 
     def finish_all(
         self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
@@ -73,15 +77,13 @@ class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
     def _finish(
         self, outcomes: Sequence[tuple[Job, Any]], worker_id: str, preserve: bool
     ) -> list[Job]:
-        from .job import Job
-
         now = timezone.now()
         jobs = [job for job, _ in outcomes]
         for job, value in outcomes:
             job.record_attempt(worker_id, job.claimed.created_at)  # type: ignore[union-attr]
             job.finished_at = now
             job.return_value = value
-        fields = [*Job.OUTCOME_FIELDS, "finished_at", "return_value"]
+        fields = [*ATTEMPT_COLUMNS, "finished_at", "return_value"]
         done = ops_for(self.db).finish(self, Job.objects, jobs, fields, preserve)
         return [job for job in jobs if str(job.pk) in done]
 
@@ -116,15 +118,9 @@ class ClaimedExecution(Execution):
         """Delete this claim; False if it is gone already (recovered by a pruner meanwhile)."""
         return bool(raw_delete(ClaimedExecution.objects.filter(id=self.id)))
 
-    def fail(
-        self,
-        job: Job,
-        error: dict[str, Any],
-        worker_id: str,
-        retry_at: datetime | None = None,
-        discard: bool = False,
-    ) -> bool:
-        """Record a failed attempt. Then: retried at ``retry_at``, discarded, or failed for good.
+    def fail(self, job: Job, error: dict[str, Any], worker_id: str, outcome: Outcome) -> bool:
+        """Record a failed attempt, then apply ``outcome`` (``retries.decide``): retried,
+        discarded, or failed for good.
 
         False if the claim is gone (its worker was presumed dead and the job recovered)."""
         with queue_atomic():
@@ -132,34 +128,35 @@ class ClaimedExecution(Execution):
                 return False
             job.record_attempt(worker_id, self.created_at)
             job.record_error(error)
-            _conclude(job, retry_at, discard)
+            _conclude(job, outcome)
         return True
 
-    def lose(self, error_class: type[BaseException], message: str, policy: Policy) -> None:
-        """The worker went away mid-attempt: count the attempt, then let ``policy`` say whether
-        the job runs again, is discarded or fails (the poison-pill cap lives there)."""
-        job = self.job
-        worker = f"process-{self.process_id}"
+    def lose(self, error_class: type[BaseException], message: str) -> Loss:
+        """The worker went away mid-attempt: count the attempt, decide what follows as for
+        any failure (the task resolved from its path, for its rules), and apply it."""
+        job, worker, error = self.job, f"process-{self.process_id}", error_class(message)
+        outcome = decide(job, task_at(job.task_path), error)
         self._take()
         job.record_attempt(worker, self.created_at)
         job.record_error(error_entry(error_class, message, worker_id=worker))
-        retry_at, discard = policy(job, error_class(message))
-        _conclude(job, retry_at, discard)
+        _conclude(job, outcome)
+        return Loss(job, error, outcome)
 
 
-def _conclude(job: Job, retry_at: datetime | None, discard: bool) -> None:
-    """The attempt ended: save it, give back what the job held, and place it.
+def _conclude(job: Job, outcome: Outcome) -> None:
+    """The attempt ended: save it with the outcome's changes, give back what the job held,
+    and place it.
 
     Locks are taken in one order everywhere — unique key, then concurrency permit, as an
     enqueue takes them — so that releases and enqueues never deadlock."""
-    fields = ["errors", "exception_executions", "queue_name", "priority"]
-    if discard:
-        job.finished_at = job.discarded_at = timezone.now()
-        fields += ["finished_at", "discarded_at"]
-    job.save_outcome(*fields)
+    for name, value in outcome.changes.items():
+        setattr(job, name, value)
+    fields = [*ATTEMPT_COLUMNS, "errors", *outcome.changes]
+    job.save(using=queue_database(), update_fields=fields)
+    retried = outcome.action == "retry"
     # Not running any more, whatever comes next; unless retried, the job has ended.
-    Semaphore.objects.release_for([job], unique=retry_at is None, permit=True)
-    if retry_at is not None:
-        job.enter(retry_at)
-    elif not discard:
-        job.fail_for_good()
+    Semaphore.objects.release_for([job], unique=not retried, permit=True)
+    if retried:
+        job.enter(outcome.retry_at)
+    elif outcome.action == "fail":
+        FailedExecution.of(job).save(force_insert=True)

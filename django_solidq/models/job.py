@@ -9,17 +9,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
 
 from django_solidq.concurrency import limit_of
 from django_solidq.conf import queue_database
+from django_solidq.errors import error_entry
+from django_solidq.exceptions import ConcurrencyLimitReached
 from django_solidq.ops import ops_for
 from django_solidq.ops.rows import cached_relation, raw_delete
+from django_solidq.retries import lost_attempts
 
 from .base import QueueQuerySet, per_minute, queue_atomic
+from .expressions import ArgumentsText, RaisedClass
+from .semaphore import Semaphore
 
 if TYPE_CHECKING:
     from django_solidq.models.claimed_execution import ClaimedExecution
@@ -34,8 +39,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
         if not job.limited:
             ops_for(self.db).enqueue(self, job)
             return job
-        from .semaphore import Semaphore
-
         with queue_atomic():
             if job.unique_key:
                 duplicate = Semaphore.objects.take_unique(job)
@@ -49,8 +52,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
         """These jobs end without another run (they left their execution rows already):
         mark them discarded, and give back the ``permit`` and ``unique`` key they held. Call
         inside the queue transaction that removed their rows."""
-        from .semaphore import Semaphore
-
         now = timezone.now()
         ended = self.update(finished_at=now, discarded_at=now)
         if permit or unique:
@@ -68,9 +69,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
         """Store many built jobs in one transaction: plain ones in bulk (on PostgreSQL one
         statement per 10,000), limited ones one by one under their locks, key by key (the lock
         order every transaction follows). Returns the stored jobs, or their live duplicates."""
-        from .ready_execution import ReadyExecution
-        from .scheduled_execution import ScheduledExecution
-
         plain = [j for j in jobs if not j.limited]
         limited = sorted(
             (j for j in jobs if j.limited),
@@ -79,9 +77,8 @@ class JobQuerySet(QueueQuerySet["Job"]):
         with queue_atomic():
             if plain:
                 ops = ops_for(self.db)
-                ops.enqueue_all(
-                    self, ReadyExecution.objects, ScheduledExecution.objects, plain, timezone.now()
-                )
+                tables = _rows("readyexecution"), _rows("scheduledexecution")
+                ops.enqueue_all(self, *tables, plain, timezone.now())
             stored = {j.pk: self.enqueue(j) for j in limited}
         return [stored.get(j.pk, j) for j in jobs]
 
@@ -114,8 +111,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
     def search_arguments(self, term: str) -> JobQuerySet:
         """Jobs whose positional or keyword arguments (as JSON text) contain ``term``, in any
         case. On PostgreSQL a term of 3+ characters is looked up in a trigram index."""
-        from .expressions import ArgumentsText
-
         found = Q(arguments_text__icontains=term)
         # JSON text escapes quotes and backslashes, and (SQLite) non-ASCII letters: look for
         # the term as it is written there too.
@@ -126,13 +121,9 @@ class JobQuerySet(QueueQuerySet["Job"]):
 
     def raised(self, exception_class_path: str) -> JobQuerySet:
         """Jobs with an attempt that raised this exception class (exactly this path)."""
-        from django.db import connections
-
         if connections[self.db].features.supports_json_field_contains:
             # JSON containment, no text cast (PostgreSQL: GIN index solidq_job_errors).
             return self.filter(errors__contains=[{"exception_class_path": exception_class_path}])
-        from .expressions import RaisedClass
-
         return self.filter(RaisedClass(exception_class_path))
 
     def finished(self) -> JobQuerySet:
@@ -211,6 +202,13 @@ class JobQuerySet(QueueQuerySet["Job"]):
 def _job_columns() -> tuple[str, ...]:
     """Job's columns in the order ``Job(*values)`` takes them."""
     return tuple(field.attname for field in Job._meta.concrete_fields)
+
+
+def _rows(relation: str) -> Any:
+    """The manager of the execution table whose rows point at a job as ``relation``: those
+    models import this one, so they are found through the relation, not imported."""
+    model: Any = Job._meta.get_field(relation).related_model
+    return model._default_manager
 
 
 JobManager = models.Manager.from_queryset(JobQuerySet)
@@ -300,9 +298,7 @@ class Job(models.Model):
 
     def lost_attempts(self) -> int:
         """How many attempts were lost with their worker (the poison-pill count)."""
-        from django_solidq.exceptions import LOST_ATTEMPT_ERRORS
-
-        return sum(1 for e in self.errors if e.get("exception_class_path") in LOST_ATTEMPT_ERRORS)
+        return lost_attempts(self.errors)
 
     def record_attempt(self, worker_id: str, attempted_at: datetime) -> None:
         self.worker_ids = [*self.worker_ids, worker_id]
@@ -312,7 +308,6 @@ class Job(models.Model):
     def record_error(self, error: dict[str, Any]) -> None:
         self.errors = [*self.errors, error]
 
-    OUTCOME_FIELDS = ("worker_ids", "last_attempted_at", "started_at")
     # Columns a new job without a unique key never fills: bulk inserts leave them out.
     EMPTY_WHEN_NEW = frozenset(
         {
@@ -325,9 +320,6 @@ class Job(models.Model):
         }
     )
 
-    def save_outcome(self, *fields: str) -> None:
-        self.save(using=queue_database(), update_fields=[*self.OUTCOME_FIELDS, *fields])
-
     def enter(self, run_at: datetime | None, holding_permit: bool = False) -> str:
         """Place the job where it can run; returns where it went.
 
@@ -335,13 +327,8 @@ class Job(models.Model):
         concurrency and no permit is free (and the job holds none): then blocked, or discarded
         with ``on_conflict="discard"``. Call inside a queue transaction.
         """
-        from .blocked_execution import BlockedExecution
-        from .ready_execution import ReadyExecution
-        from .scheduled_execution import ScheduledExecution
-        from .semaphore import Semaphore
-
         if run_at is not None and run_at > timezone.now():
-            self.scheduledexecution = ScheduledExecution.objects.create(
+            self.scheduledexecution = _rows("scheduledexecution").create(
                 job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
             )
             return "scheduled"
@@ -351,9 +338,9 @@ class Job(models.Model):
                 if limit.on_conflict == "discard":
                     self.discard_for_concurrency()
                     return "discarded"
-                BlockedExecution.objects.block(self, limit.lasts)
+                _rows("blockedexecution").block(self, limit.lasts)
                 return "blocked"
-        ReadyExecution.objects.add([(self.pk, self.queue_name, self.priority)])
+        _rows("readyexecution").add([(self.pk, self.queue_name, self.priority)])
         return "ready"
 
     @property
@@ -362,18 +349,8 @@ class Job(models.Model):
         return bool(self.concurrency_key or self.unique_key)
 
     def discard_for_concurrency(self) -> None:
-        from django_solidq.errors import error_entry
-        from django_solidq.exceptions import ConcurrencyLimitReached
-
-        from .semaphore import Semaphore
-
         message = f"another job holds the concurrency key {self.concurrency_key!r}"
         self.record_error(error_entry(ConcurrencyLimitReached, message, worker_id=""))
         self.finished_at = self.discarded_at = timezone.now()
         self.save(using=queue_database(), update_fields=["errors", "finished_at", "discarded_at"])
         Semaphore.objects.release_for([self], unique=True, permit=False)
-
-    def fail_for_good(self) -> None:
-        from .failed_execution import FailedExecution
-
-        FailedExecution.of(self).save(force_insert=True)

@@ -10,10 +10,10 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from django_solidq.exceptions import JobTimeout
+from django_solidq.exceptions import JobTimeout, ProcessPrunedError
 
 from .base import QueueQuerySet, queue_atomic
-from .claimed_execution import ClaimedExecution, ClaimedExecutionQuerySet
+from .claimed_execution import ClaimedExecution, ClaimedExecutionQuerySet, Loss
 
 
 class ProcessQuerySet(QueueQuerySet["Process"]):
@@ -39,21 +39,19 @@ class ProcessQuerySet(QueueQuerySet["Process"]):
         cutoff = timezone.now() - timedelta(seconds=alive_threshold)
         return self.filter(last_heartbeat_at__lt=cutoff)
 
-    def prune(self, alive_threshold: float, policy: Any, excluding: int | None = None) -> int:
-        """Delete processes that stopped heartbeating; re-run the jobs they held."""
-        from django_solidq.exceptions import ProcessPrunedError
-
-        pruned = 0
+    def prune(self, alive_threshold: float, excluding: int | None = None) -> tuple[int, list[Loss]]:
+        """Delete processes that stopped heartbeating; re-run the jobs they held. Returns how
+        many were pruned, and the attempts lost with them."""
+        pruned, losses = 0, []
         stale = self.stale(alive_threshold)
         if excluding is not None:
             stale = stale.exclude(id=excluding)
         for process in stale:
-            process.deregister(
-                lost_with=(ProcessPrunedError, f"{process} stopped heartbeating"),
-                policy=policy,
+            losses += process.deregister(
+                lost_with=(ProcessPrunedError, f"{process} stopped heartbeating")
             )
             pruned += 1
-        return pruned
+        return pruned, losses
 
 
 ProcessManager = models.Manager.from_queryset(ProcessQuerySet)
@@ -95,19 +93,22 @@ class Process(models.Model):
     def claims(self) -> ClaimedExecutionQuerySet:
         return ClaimedExecution.objects.filter(process_id=self.id)
 
-    def deregister(
-        self, lost_with: tuple[type[BaseException], str] | None = None, policy: Any = None
-    ) -> None:
+    def deregister(self, lost_with: tuple[type[BaseException], str] | None = None) -> list[Loss]:
         """Remove the row. Its claims go back to ready: untouched after a graceful stop, or
-        recorded as a lost attempt (``lost_with``) when the process died or was pruned."""
+        recorded as lost attempts (``lost_with``) when the process died or was pruned; those
+        are returned."""
+        losses = []
         if lost_with is None:
             self.claims().release_all()
         else:
             timed_out = self.metadata.get("timed_out", [])
             if timed_out:
-                self.claims().filter(job_id__in=timed_out).recover_lost(
-                    JobTimeout, f"still running {self} past its timeout and grace", policy
+                losses += (
+                    self.claims()
+                    .filter(job_id__in=timed_out)
+                    .recover_lost(JobTimeout, f"still running {self} past its timeout and grace")
                 )
-            self.claims().recover_lost(lost_with[0], lost_with[1], policy)
+            losses += self.claims().recover_lost(*lost_with)
         with queue_atomic():
             Process.objects.filter(id=self.id).delete()
+        return losses

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterable
 from contextlib import nullcontext
-from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import close_old_connections
@@ -25,11 +24,10 @@ from django_solidq.conf import get_config
 from django_solidq.errors import exception_entry
 from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
-from django_solidq.retries import Decision
+from django_solidq.retries import Outcome, decide
 from django_solidq.runtime import hooks, joblog, verified
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
-from django_solidq.runtime.policy import decision_for, retry_time
 from django_solidq.runtime.timeouts import Watchdog
 
 logger = logging.getLogger("django_solidq.worker")
@@ -137,45 +135,42 @@ def _failed(job: Job, task: Task | None, exc: BaseException, worker_id: str) -> 
     assert claim is not None
     fields = joblog.fields_of(job)
     error = exception_entry(exc, worker_id)
-    decision = decision_for(job, task, exc)
-    retry_at = retry_time(decision)
-    discard = decision.action == "discard"
-    if not verified.fail(claim, job, error, worker_id, retry_at, discard):
+    outcome = decide(job, task, exc)
+    if not verified.fail(claim, job, error, worker_id, outcome):
         return None
-    _log_failure(fields, decision, exc)
+    _log_failure(fields, outcome, exc)
     if task is None:
         return None
-    status = TaskResultStatus.READY if retry_at else TaskResultStatus.FAILED
+    retried = outcome.action == "retry"
+    status = TaskResultStatus.READY if retried else TaskResultStatus.FAILED
     result = to_result(job, task, status=status)
-    _announce(decision, result, exc, retry_at)
+    _announce(outcome, result, exc)
     return result
 
 
-def _log_failure(fields: dict[str, Any], decision: Decision, exc: BaseException) -> None:
-    if decision.action == "retry":
-        joblog.retrying(fields, exc, decision.delay, getattr(decision.rule, "attempts", None))
-    elif decision.action == "discard":
+def _log_failure(fields: dict[str, Any], outcome: Outcome, exc: BaseException) -> None:
+    if outcome.action == "retry":
+        joblog.retrying(fields, exc, outcome.delay, getattr(outcome.rule, "attempts", None))
+    elif outcome.action == "discard":
         joblog.discarded(fields, exc)
     else:
         joblog.failed(fields, exc)
 
 
-def _announce(
-    decision: Decision, result: TaskResult, exc: BaseException, retry_at: datetime | None
-) -> None:
-    if decision.action == "retry":
+def _announce(outcome: Outcome, result: TaskResult, exc: BaseException) -> None:
+    if outcome.action == "retry":
         signals.task_retried.send(
-            SolidQueueBackend, task_result=result, exception=exc, retry_at=retry_at
+            SolidQueueBackend, task_result=result, exception=exc, retry_at=outcome.retry_at
         )
         return
-    signal = signals.task_discarded if decision.action == "discard" else signals.task_failed
+    signal = signals.task_discarded if outcome.action == "discard" else signals.task_failed
     signal.send(SolidQueueBackend, task_result=result, exception=exc)
     task_finished.send(SolidQueueBackend, task_result=result)
-    if decision.callback is not None:
+    if outcome.callback is not None:
         try:
-            decision.callback(result, exc)
+            outcome.callback(result, exc)
         except Exception as callback_error:
-            hooks.thread_error(callback_error, f"{decision.action} callback of job {result.id}")
+            hooks.thread_error(callback_error, f"{outcome.action} callback of job {result.id}")
 
 
 def perform_in_thread(

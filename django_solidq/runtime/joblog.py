@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -126,6 +126,14 @@ def lost(fields: dict[str, Any], exc: BaseException, again: bool) -> None:
         outcome,
         extra=fields,
     )
+
+
+def losses(recorded: Iterable[Any]) -> None:
+    """A line for each attempt lost with its worker (``ClaimedExecution``'s ``Loss`` rows:
+    its attempt is counted on the job already)."""
+    for loss in recorded:
+        fields = {**fields_of(loss.job), "attempt": len(loss.job.worker_ids)}
+        lost(fields, loss.error, again=loss.outcome.action == "retry")
 
 
 def enqueued_many(count: int, backend: str) -> None:

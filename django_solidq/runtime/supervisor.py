@@ -22,9 +22,8 @@ from django.db import close_old_connections, connections
 from django_solidq.conf import get_config, queue_database
 from django_solidq.exceptions import ProcessExitError, ProcessMissingError
 from django_solidq.models import Process
-from django_solidq.runtime import hooks
+from django_solidq.runtime import hooks, joblog
 from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
-from django_solidq.runtime.policy import after_lost_attempt
 from django_solidq.runtime.process import Registered, keep_connections
 from django_solidq.runtime.stopping import ignore_stop_signals, stop_signals_held
 
@@ -96,10 +95,11 @@ class Supervisor(Registered):
         self.register()
         self.maintain()
         orphaned = Process.objects.orphaned_claims().recover_lost(
-            ProcessMissingError, "claimed by a process that no longer exists", after_lost_attempt
+            ProcessMissingError, "claimed by a process that no longer exists"
         )
+        joblog.losses(orphaned)
         if orphaned:
-            logger.warning("Recovered %d job(s) claimed by processes that are gone", orphaned)
+            logger.warning("Recovered %d job(s) claimed by processes that are gone", len(orphaned))
 
     def maintain(self) -> None:
         """Settle children that exited while the database was away, then prune processes
@@ -113,7 +113,8 @@ class Supervisor(Registered):
                 self._reachable_since = time.monotonic()
             if time.monotonic() - self._reachable_since < threshold:
                 return
-            pruned = Process.objects.prune(threshold, after_lost_attempt, excluding=self.process_id)
+            pruned, losses = Process.objects.prune(threshold, excluding=self.process_id)
+            joblog.losses(losses)
             if pruned:
                 logger.warning("Pruned %d process(es) that stopped heartbeating", pruned)
         except Exception as exc:
@@ -218,10 +219,8 @@ class Supervisor(Registered):
         if stopping:
             row.deregister()
         else:
-            row.deregister(
-                lost_with=(ProcessExitError, f"{name} exited with status {exitcode}"),
-                policy=after_lost_attempt,
-            )
+            lost_with = (ProcessExitError, f"{name} exited with status {exitcode}")
+            joblog.losses(row.deregister(lost_with=lost_with))
 
     def _settle_unsettled(self) -> None:
         while self._unsettled:

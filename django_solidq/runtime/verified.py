@@ -10,7 +10,6 @@ the database what happened, and writes again only what did not commit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connections
@@ -18,7 +17,8 @@ from django.utils import timezone
 
 from django_solidq.conf import get_config, queue_database
 from django_solidq.models import ClaimedExecution, Job
-from django_solidq.runtime.retrying import retrying
+from django_solidq.retries import Outcome
+from django_solidq.runtime.db_retry import retry_db_write
 
 # What an attempt's bookkeeping changes on the job in memory: rewound before a retry, or the
 # attempt would be counted twice.
@@ -47,7 +47,7 @@ def finish(outcomes: Sequence[tuple[Job, Any]], worker_id: str) -> list[Job]:
         rest = [(job, value) for job, value in outcomes if job not in finished]
         return [*finished, *_finished_before(rest, worker_id, preserve)]
 
-    return retrying(attempt, "recording finished jobs") or []
+    return retry_db_write(attempt, "recording finished jobs") or []
 
 
 def _finished_before(
@@ -76,12 +76,7 @@ def _finished_before(
 
 
 def fail(
-    claim: ClaimedExecution,
-    job: Job,
-    error: dict[str, Any],
-    worker_id: str,
-    retry_at: datetime | None,
-    discard: bool,
+    claim: ClaimedExecution, job: Job, error: dict[str, Any], worker_id: str, outcome: Outcome
 ) -> bool:
     """``claim.fail`` through transient errors; True once the failed attempt is recorded
     (by this try or, the reply lost, an earlier one), False if a pruner took the claim."""
@@ -92,7 +87,7 @@ def fail(
         nonlocal tries
         tries += 1
         rewind()
-        if claim.fail(job, error, worker_id, retry_at, discard):
+        if claim.fail(job, error, worker_id, outcome):
             return True
         row = Job.objects.filter(id=job.pk).values(*ATTEMPT_FIELDS).first() if tries > 1 else None
         if row is None or error not in row["errors"]:
@@ -100,7 +95,7 @@ def fail(
         _reload(job, row)
         return True
 
-    return bool(retrying(attempt, "recording a failed attempt"))
+    return bool(retry_db_write(attempt, "recording a failed attempt"))
 
 
 def _rewinder(job: Job) -> Callable[[], None]:

@@ -1,5 +1,7 @@
 """Retry a queue write through transient database errors (a locked SQLite file, a dropped
-connection), so that a busy database delays a job's bookkeeping instead of stranding it."""
+connection), so that a busy database delays a job's bookkeeping instead of stranding it.
+
+This retries database writes, not jobs: what follows a job's failure is ``retries.decide``."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from django_solidq.runtime import hooks
 DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def retrying[T](func: Callable[[], T], what: str) -> T | None:
+def retry_db_write[T](func: Callable[[], T], what: str) -> T | None:
     """``func()``, retried with backoff on transient errors; None (reported) if it never works.
 
     Inside a caller's transaction nothing can be retried: the error is raised as it is.
