@@ -27,6 +27,7 @@ from django.utils import timezone
 from django_solidq.ops.rows import raw_delete
 
 from .base import QueueQuerySet, queue_atomic
+from .job import Job
 
 E = TypeVar("E", bound="Execution")
 
@@ -46,8 +47,6 @@ class ExecutionQuerySet(QueueQuerySet[E]):
     def discard(self) -> int:
         """End these jobs without running them (kept, marked discarded), giving back the
         permit and unique key they held here. Returns how many were discarded."""
-        from .job import Job
-
         with queue_atomic():
             rows = self.lock_rows()
             if not rows:

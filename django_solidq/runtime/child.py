@@ -17,9 +17,12 @@ def child_main(
 ) -> None:
     # Stop signals are held back since the supervisor spawned us (stop_signals_held): one
     # that arrived while we booted is delivered once the handlers are in place.
+    # This module is the spawned child's first import, before Django is set up: what needs
+    # the models is imported after ``django.setup()``.
     import django
 
     django.setup()
+    from django_solidq.runtime.actor import build_actor
     from django_solidq.runtime.process import keep_connections
     from django_solidq.runtime.stopping import accept_stop_signals, ignore_stop_signals
 
@@ -37,24 +40,6 @@ def child_main(
     # so no job ever runs twice at the same time.
     sys.stdout.flush()
     os._exit(EXIT_ABANDONED)
-
-
-def build_actor(
-    kind: str, config: dict[str, Any], supervisor_id: int | None, name: str | None
-) -> Any:
-    from django_solidq.conf import DispatcherConfig, WorkerConfig
-    from django_solidq.runtime.dispatcher import Dispatcher
-    from django_solidq.runtime.worker import Worker
-
-    if kind == "worker":
-        return Worker(WorkerConfig(**config), supervisor_id=supervisor_id, name=name)
-    if kind == "dispatcher":
-        return Dispatcher(DispatcherConfig(**config), supervisor_id=supervisor_id, name=name)
-    if kind == "scheduler":
-        from django_solidq.runtime.scheduler import Scheduler, SchedulerConfig
-
-        return Scheduler(SchedulerConfig(**config), supervisor_id=supervisor_id, name=name)
-    raise ValueError(f"Unknown process kind {kind!r}")
 
 
 def config_dict(config: Any) -> dict[str, Any]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.db import close_old_connections
-
 from django_solidq.conf import DispatcherConfig
 from django_solidq.models import BlockedExecution, ScheduledExecution, Semaphore
 from django_solidq.runtime import hooks
@@ -27,9 +25,6 @@ class Dispatcher(Registered):
             "batch_size": self.config.batch_size,
         }
 
-    def start(self, parent_pid: int | None = None) -> None:
-        self.register(parent_pid)
-
     def run(self) -> None:
         """A full batch means more may be due: go again without sleeping."""
         next_maintenance = time.monotonic()
@@ -42,21 +37,11 @@ class Dispatcher(Registered):
 
     def _maintain_concurrency(self) -> None:
         """Free expired permits, then release blocked jobs that waited past their expiry."""
-        try:
+        with hooks.reported("concurrency maintenance"):
             Semaphore.objects.prune_expired()
             BlockedExecution.objects.unblock_expired()
-        except Exception as exc:
-            hooks.thread_error(exc, "concurrency maintenance")
-            close_old_connections()
 
     def _dispatch(self) -> int:
-        try:
-            with quiet_polling():
-                return ScheduledExecution.objects.dispatch_next_batch(self.config.batch_size)
-        except Exception as exc:
-            hooks.thread_error(exc, "dispatcher")
-            close_old_connections()
-            return 0
-
-    def drain(self) -> bool:
-        return True
+        with hooks.reported("dispatcher"), quiet_polling():
+            return ScheduledExecution.objects.dispatch_next_batch(self.config.batch_size)
+        return 0

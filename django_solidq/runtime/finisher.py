@@ -12,7 +12,6 @@ from __future__ import annotations
 import queue
 import threading
 
-from django.db import close_old_connections
 from django.tasks import TaskResult
 
 from django_solidq.runtime import hooks
@@ -42,14 +41,10 @@ class Finisher(Recorder):
         while True:
             batch, stopping = self._next_batch()
             if batch:
-                try:
+                with hooks.reported("finisher", reset=True):
                     close_dead_connections()
                     record_successes(batch, self.worker_id)
-                except Exception as exc:
-                    hooks.thread_error(exc, "finisher")
-                finally:
-                    self.settle([success.job for success in batch])
-                    close_old_connections()
+                self.settle([success.job for success in batch])
             if stopping:
                 return
 

@@ -1,4 +1,5 @@
-"""Lifecycle hooks (``SOLIDQ['HOOKS']``) and the thread-error reporter.
+"""Lifecycle hooks (``SOLIDQ['HOOKS']``), the thread-error reporter, and ``reported``: the
+turn of a loop that must survive its errors.
 
 A hook that raises is reported and otherwise ignored: hooks never kill a process.
 """
@@ -6,18 +7,52 @@ A hook that raises is reported and otherwise ignored: hooks never kill a process
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol
 
+from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from django_solidq import signals
 from django_solidq.conf import get_config
 
 logger = logging.getLogger("django_solidq")
 
 
-def run(event: str, actor: Any) -> None:
-    from django_solidq import signals
+@dataclass
+class Turn:
+    """What ``reported`` saw: the error that ended the block, if one did."""
 
+    error: Exception | None = None
+
+
+@contextmanager
+def reported(where: str, reset: bool = False) -> Iterator[Turn]:
+    """Run the block as one turn of a loop that must go on whatever happens in it: an error
+    is reported (``thread_error``) and swallowed, and this thread's broken database
+    connections are closed (Django opens fresh ones on next use) — after an error, or after
+    every turn with ``reset=True``. The ``Turn`` it yields tells the caller what happened."""
+    turn = Turn()
+    try:
+        yield turn
+    except Exception as exc:
+        turn.error = exc
+        thread_error(exc, where)
+        close_old_connections()
+    else:
+        if reset:
+            close_old_connections()
+
+
+class Named(Protocol):
+    kind: str
+    name: str
+
+
+def run(event: str, actor: Named) -> None:
+    """Send ``event``'s signal (``process_started``, ``process_stopping``) for ``actor``."""
     signal = signals.PROCESS_SIGNALS[event]
     try:
         signal.send(type(actor), actor=actor, kind=actor.kind, name=actor.name)

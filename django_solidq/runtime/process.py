@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from django_solidq.conf import get_config
 from django_solidq.models import Process
@@ -30,7 +30,8 @@ def keep_connections() -> None:
 
 
 class Registered:
-    """An actor with a row in the process registry, kept alive by heartbeats.
+    """An actor (``runtime.actor.Actor``) with a row in the process registry, kept alive by
+    heartbeats.
 
     A process whose row vanished (pruned by a supervisor that thought it dead) stops itself;
     so does a child whose supervisor died (its parent pid changed).
@@ -62,6 +63,16 @@ class Registered:
         )
         self._heartbeat_thread.start()
         hooks.run("on_start", self)
+
+    def start(self, parent_pid: int | None = None) -> None:
+        self.register(parent_pid)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def drain(self) -> bool:
+        """Nothing in flight once the loop has ended, unless a subclass says otherwise."""
+        return True
 
     def install_signal_handlers(self) -> None:
         """In the main thread: TERM and INT stop this process gracefully, QUIT at once."""
@@ -110,12 +121,8 @@ class Registered:
     def _heartbeat_loop(self) -> None:
         interval = get_config().process_heartbeat_interval
         while not self.stopping.wait(interval):
-            try:
+            with hooks.reported(f"{self.kind} heartbeat", reset=True):
                 self._beat()
-            except Exception as exc:
-                hooks.thread_error(exc, f"{self.kind} heartbeat")
-            finally:
-                close_old_connections()
 
     def _beat(self) -> None:
         assert self.process is not None

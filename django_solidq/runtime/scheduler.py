@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError
 from django.utils import timezone
 
 from django_solidq.models import RecurringTask
@@ -120,21 +120,15 @@ class Scheduler(Registered):
             "polling_interval": self.config.polling_interval,
         }
 
-    def start(self, parent_pid: int | None = None) -> None:
-        self.register(parent_pid)
-
     def run(self) -> None:
         next_reload = 0.0
         while self.keep_running():
             if time.monotonic() >= next_reload:
                 self.reload()
                 next_reload = time.monotonic() + self.config.polling_interval
-            try:
-                failed = not self.enqueue_due()
-            except Exception as exc:  # never let one bad tick stop the scheduler
-                hooks.thread_error(exc, "scheduler")
-                failed = True
-            self.sleep(self._until_next_turn(next_reload, failed))
+            with hooks.reported("scheduler") as turn:  # one bad tick never stops it
+                enqueued = self.enqueue_due()
+            self.sleep(self._until_next_turn(next_reload, turn.error is not None or not enqueued))
 
     def _until_next_turn(self, next_reload: float, failed: bool) -> float:
         until_reload = max(0.0, next_reload - time.monotonic())
@@ -147,16 +141,13 @@ class Scheduler(Registered):
 
     def reload(self) -> None:
         """Sync the static tasks (once), then re-read every task."""
-        try:
+        with hooks.reported("scheduler reload"):
             if not self._synced:
                 self.sync_static()
                 self._synced = True
             with quiet_polling():
                 rows = list(RecurringTask.objects.order_by("key"))
             self.ticks.load(rows, timezone.now())
-        except Exception as exc:
-            hooks.thread_error(exc, "scheduler reload")
-            close_old_connections()
 
     def sync_static(self) -> None:
         from django_solidq.recurring import entry_problems, row_fields, static_entries
@@ -182,24 +173,18 @@ class Scheduler(Registered):
         now = timezone.now()
         for tick in self.ticks.due(now):
             while tick.next_at <= now and not self.stopping.is_set():
-                try:
+                job = None
+                with hooks.reported(f"scheduler, recurring task {tick.task.key!r}") as turn:
                     job = tick.task.enqueue_tick(tick.next_at)
-                except DatabaseError as exc:
-                    hooks.thread_error(exc, f"scheduler, recurring task {tick.task.key!r}")
-                    close_old_connections()
-                    return False
-                except Exception as exc:  # the task itself is broken: skip this tick
-                    hooks.thread_error(exc, f"scheduler, recurring task {tick.task.key!r}")
-                else:
-                    if job is not None:
-                        logger.debug(
-                            "Enqueued recurring task %r for %s (job %s)",
-                            tick.task.key,
-                            tick.next_at.isoformat(),
-                            job.pk,
-                        )
+                if isinstance(turn.error, DatabaseError):
+                    return False  # the database failed: this tick again, next turn
+                # Otherwise the task itself is broken: its tick is skipped.
+                if job is not None:
+                    logger.debug(
+                        "Enqueued recurring task %r for %s (job %s)",
+                        tick.task.key,
+                        tick.next_at.isoformat(),
+                        job.pk,
+                    )
                 self.ticks.advance(tick, now)
-        return True
-
-    def drain(self) -> bool:
         return True

@@ -12,19 +12,23 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from django.db import close_old_connections, connections
+from django.db import connections
 
 from django_solidq.conf import get_config, queue_database
 from django_solidq.exceptions import ProcessExitError, ProcessMissingError
 from django_solidq.models import Process
 from django_solidq.runtime import hooks, joblog
-from django_solidq.runtime.child import EXIT_CLEAN, build_actor, child_main, config_dict
+from django_solidq.runtime.actor import Actor, build_actor
+from django_solidq.runtime.child import EXIT_CLEAN, child_main, config_dict
 from django_solidq.runtime.process import Registered, keep_connections
+from django_solidq.runtime.scheduler import describe
 from django_solidq.runtime.stopping import ignore_stop_signals, stop_signals_held
 
 logger = logging.getLogger("django_solidq.supervisor")
@@ -41,7 +45,6 @@ class Slot:
     name: str = ""
     started_at: float = 0.0
     restart_at: float = 0.0
-    actors: list[Any] = field(default_factory=list)
 
 
 class Supervisor(Registered):
@@ -57,6 +60,7 @@ class Supervisor(Registered):
         # Since when (monotonic) maintenance has reached the database without a break; -inf
         # at boot, None after a failure (until the next success).
         self._reachable_since: float | None = float("-inf")
+        self.clock: Callable[[], float] = time.monotonic  # for maintenance (tests fake it)
 
     def metadata(self) -> dict[str, Any]:
         return {"processes": [f"{slot.kind}" for slot in self.slots]}
@@ -71,8 +75,6 @@ class Supervisor(Registered):
                     f"polling {c.polling_interval}s)"
                 )
             elif slot.kind == "scheduler":
-                from django_solidq.runtime.scheduler import describe
-
                 parts.append(describe(c))
             else:
                 parts.append(f"dispatcher (batch {c.batch_size}, polling {c.polling_interval}s)")
@@ -91,8 +93,9 @@ class Supervisor(Registered):
         self.stop()
 
     # Boot and maintenance ----------------------------------------------------------------
-    def boot(self) -> None:
-        self.register()
+    def start(self, parent_pid: int | None = None) -> None:
+        """Register, prune, and recover the claims of processes that are gone."""
+        self.register(parent_pid)
         self.maintain()
         orphaned = Process.objects.orphaned_claims().recover_lost(
             ProcessMissingError, "claimed by a process that no longer exists"
@@ -106,45 +109,51 @@ class Supervisor(Registered):
         that stopped heartbeating — but only once the database has been back for an alive
         threshold: during an outage nobody could heartbeat, and pruning the moment it ends
         would take every live process for dead and re-run its jobs while they still run."""
-        threshold = get_config().process_alive_threshold
-        try:
+        with hooks.reported("supervisor maintenance", reset=True) as turn:
             self._settle_unsettled()
             if self._reachable_since is None:
-                self._reachable_since = time.monotonic()
-            if time.monotonic() - self._reachable_since < threshold:
-                return
-            pruned, losses = Process.objects.prune(threshold, excluding=self.process_id)
-            joblog.losses(losses)
-            if pruned:
-                logger.warning("Pruned %d process(es) that stopped heartbeating", pruned)
-        except Exception as exc:
+                self._reachable_since = self.clock()
+            self._prune()
+        if turn.error is not None:
             self._reachable_since = None
-            hooks.thread_error(exc, "supervisor maintenance")
-        finally:
-            close_old_connections()
+
+    def _prune(self) -> None:
+        threshold = get_config().process_alive_threshold
+        if self._reachable_since is None or self.clock() - self._reachable_since < threshold:
+            return
+        pruned, losses = Process.objects.prune(threshold, excluding=self.process_id)
+        joblog.losses(losses)
+        if pruned:
+            logger.warning("Pruned %d process(es) that stopped heartbeating", pruned)
 
     @property
     def process_id(self) -> int | None:
         return self.process.id if self.process else None
 
+    def deregister(self) -> None:
+        with hooks.reported("supervisor deregistration"):
+            self._settle_unsettled()
+            super().deregister()
+
     # Process mode ------------------------------------------------------------------------
     def run_processes(self) -> None:
+        """The supervisor's life in process mode (``runjobs``)."""
         self.install_signal_handlers()
         logger.info(self.describe())
-        self.boot()
+        self.start()
+        self.run()
+        self.deregister()
+        logger.info("Supervisor %s stopped", self.name)
+        ignore_stop_signals()
+
+    def run(self) -> None:
+        """Until stopped, keep a child process running for every slot."""
         try:
             self._supervise()
         finally:
             # Whatever ended the loop, the children stop with it: a supervisor that left
             # them running would wait for them at exit, deaf to signals.
             self._stop_children()
-        try:
-            self._settle_unsettled()
-            self.deregister()
-        except Exception as exc:
-            hooks.thread_error(exc, "supervisor deregistration")
-        logger.info("Supervisor %s stopped", self.name)
-        ignore_stop_signals()
 
     def _supervise(self) -> None:
         interval = get_config().process_heartbeat_interval
@@ -201,14 +210,12 @@ class Supervisor(Registered):
         if exitcode != EXIT_CLEAN or not stopping:
             log = logger.info if stopping else logger.warning
             log("%s %s exited with status %s", slot.kind, slot.name, exitcode)
-        try:
+        with hooks.reported(f"settling the exit of {slot.name}") as turn:
             self._settle(slot.name, exitcode, stopping)
-        except Exception as exc:
+        if turn.error is not None:
             # The database is away: settle it at a later turn (a dead child's claims wait;
             # a live supervisor must not crash, or it would strand all of its children).
             self._unsettled.append((slot.name, exitcode, stopping))
-            hooks.thread_error(exc, f"settling the exit of {slot.name}")
-            close_old_connections()
 
     def _settle(self, name: str, exitcode: int | None, stopping: bool) -> None:
         """Deregister an exited child: its unfinished jobs go back to ready untouched after
@@ -254,19 +261,16 @@ class Supervisor(Registered):
     # Thread mode -------------------------------------------------------------------------
     def run_threads(self) -> None:
         """Everything in this one process (development, small sites)."""
-        import threading
-
         self.install_signal_handlers()
         keep_connections()
         logger.info(self.describe().replace("processes", "threads", 1))
-        self.boot()
-        actors = [
-            build_actor(s.kind, config_dict(s.config), self.process_id, None) for s in self.slots
+        self.start()
+        actors: list[Actor] = [
+            build_actor(s.kind, config_dict(s.config), self.process_id, None, threaded=True)
+            for s in self.slots
         ]
         threads = []
         for actor in actors:
-            if hasattr(actor, "watchdog"):
-                actor.watchdog.hard = False  # one process for all: never exit on a stuck job
             actor.start()
             thread = threading.Thread(target=actor.run, name=f"solidq-{actor.kind}", daemon=True)
             thread.start()
@@ -285,7 +289,7 @@ class Supervisor(Registered):
         drained = all([actor.drain() for actor in actors]) if not self.immediate else False
         for actor in actors:
             actor.deregister()  # releases whatever is still claimed back to ready
-        self.deregister()
+        super().deregister()
         ignore_stop_signals()
         if not drained:
             logging.shutdown()

@@ -7,8 +7,6 @@ import threading
 import time
 from typing import Any
 
-from django.db import close_old_connections
-
 from django_solidq.conf import WorkerConfig, get_config, queue_database
 from django_solidq.models import Job, ReadyExecution
 from django_solidq.runtime import hooks
@@ -87,18 +85,14 @@ class Worker(Registered):
     def _take(self, limit: int) -> list[Job] | None:
         """Claim up to ``limit`` jobs into the recorder's hand; None if the claim failed."""
         with self._claiming:
-            try:
+            with hooks.reported("worker poll"), quiet_polling():
                 close_dead_connections()
-                with quiet_polling():
-                    jobs = ReadyExecution.objects.claim(
-                        self.config.queues, limit, self.process.id if self.process else None
-                    )
-            except Exception as exc:
-                hooks.thread_error(exc, "worker poll")
-                close_old_connections()
-                return None
-            self.recorder.hold(jobs)
-            return jobs
+                jobs = ReadyExecution.objects.claim(
+                    self.config.queues, limit, self.process.id if self.process else None
+                )
+                self.recorder.hold(jobs)
+                return jobs
+            return None
 
     def release_stranded(self) -> int:
         """Give back to ready, untouched, the claims in this process's name that none of its
@@ -114,11 +108,8 @@ class Worker(Registered):
         return released
 
     def _release_stranded(self, where: str) -> None:
-        try:
+        with hooks.reported(f"{where}: releasing stranded claims"):
             self.release_stranded()
-        except Exception as exc:
-            hooks.thread_error(exc, f"{where}: releasing stranded claims")
-            close_old_connections()
 
     def _beat(self) -> None:
         close_dead_connections()
