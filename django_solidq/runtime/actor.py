@@ -10,7 +10,7 @@ the process on its own.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from django_solidq.conf import DispatcherConfig, WorkerConfig
 from django_solidq.runtime.dispatcher import Dispatcher
@@ -18,6 +18,7 @@ from django_solidq.runtime.scheduler import Scheduler, SchedulerConfig
 from django_solidq.runtime.worker import Worker
 
 
+@runtime_checkable
 class Actor(Protocol):
     kind: str  # "worker", "dispatcher", "scheduler", "supervisor"
     name: str

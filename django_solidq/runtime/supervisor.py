@@ -60,7 +60,8 @@ class Supervisor(Registered):
         # Since when (monotonic) maintenance has reached the database without a break; -inf
         # at boot, None after a failure (until the next success).
         self._reachable_since: float | None = float("-inf")
-        self.clock: Callable[[], float] = time.monotonic  # for maintenance (tests fake it)
+        # Restarts and maintenance read this clock (tests fake it).
+        self.clock: Callable[[], float] = time.monotonic
 
     def metadata(self) -> dict[str, Any]:
         return {"processes": [f"{slot.kind}" for slot in self.slots]}
@@ -169,7 +170,7 @@ class Supervisor(Registered):
                 next_maintenance = time.monotonic() + interval
 
     def _start_missing_children(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         for slot in self.slots:
             if slot.child is None and now >= slot.restart_at and not self.stopping.is_set():
                 slot.name = f"{slot.kind}-{os.urandom(6).hex()}"
@@ -202,8 +203,8 @@ class Supervisor(Registered):
             if slot.child is not None and not slot.child.is_alive():
                 slot.child.join()
                 self._child_exited(slot, slot.child.exitcode, stopping)
-                if time.monotonic() - slot.started_at < RESTART_BACKOFF:
-                    slot.restart_at = time.monotonic() + RESTART_BACKOFF
+                if self.clock() - slot.started_at < RESTART_BACKOFF:
+                    slot.restart_at = self.clock() + RESTART_BACKOFF
                 slot.child = None
 
     def _child_exited(self, slot: Slot, exitcode: int | None, stopping: bool) -> None:
