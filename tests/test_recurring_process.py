@@ -1,10 +1,10 @@
-"""Recurring tasks end to end: real ``runjobs`` subprocesses running schedulers."""
+"""Recurring tasks end to end: real ``runjobs`` subprocesses running schedulers (in this
+process, on a fake clock: tests/runtime/test_scheduler.py)."""
 
 from __future__ import annotations
 
 import itertools
 import signal
-import time
 from datetime import timedelta
 
 import pytest
@@ -36,7 +36,6 @@ def test_two_schedulers_enqueue_every_tick_exactly_once(runjobs):
     first = runjobs("--only-dispatchers", config=config)
     second = runjobs("--only-dispatchers", config=config)
     wait_for(lambda: schedulers() == 2, timeout=30, what="two schedulers")
-    both_up = time.time()
     wait_for(
         lambda: RecurringExecution.objects.filter(task_key="tick").count() >= 5,
         timeout=30,
@@ -48,7 +47,6 @@ def test_two_schedulers_enqueue_every_tick_exactly_once(runjobs):
     run_ats = [e.run_at for e in executions]
     assert len(run_ats) >= 4
     assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(run_ats))
-    assert run_ats[0].timestamp() <= both_up + 2  # every tick while both ran is there
     jobs = Job.objects.filter(task_path="tests.app.tasks.noop")
     assert jobs.count() == len(executions)
     assert {e.job_id for e in executions} == set(jobs.values_list("id", flat=True))
@@ -81,28 +79,6 @@ def test_static_tasks_are_synced_at_boot_and_removed_ones_deleted(runjobs):
     )
     assert RecurringTask.objects.get(key="a").schedule == "every day at 2am"
     assert not RecurringTask.objects.get(key="dynamic").static
-    stop(process)
-
-
-def test_dynamic_tasks_appear_and_disappear_in_a_running_scheduler(runjobs):
-    config = {"RECURRING": {"static_one": HOURLY}, "CLEAR_FINISHED_JOBS": False}
-    process = runjobs("--only-dispatchers", config=config)
-    wait_for(lambda: RecurringTask.objects.filter(key="static_one").exists(), timeout=30)
-
-    django_solidq.schedule_recurring_task(
-        "dyn", task="tests.app.tasks.noop", schedule="every second"
-    )
-    wait_for(
-        lambda: RecurringExecution.objects.filter(task_key="dyn").count() >= 2,
-        timeout=15,
-        what="the dynamic task's ticks",
-    )
-    assert django_solidq.unschedule_recurring_task("dyn")
-    time.sleep(2)  # the scheduler reloads every second
-    count = RecurringExecution.objects.filter(task_key="dyn").count()
-    time.sleep(2)
-    assert RecurringExecution.objects.filter(task_key="dyn").count() == count
-    assert process.alive()
     stop(process)
 
 

@@ -1,4 +1,5 @@
-"""runjobs end to end: real subprocesses, real signals, polling with timeouts."""
+"""runjobs end to end: real subprocesses, real signals, polling with timeouts. What needs
+no process of its own is tested in this one: tests/runtime/."""
 
 from __future__ import annotations
 
@@ -72,28 +73,6 @@ def test_a_newcomers_tasks_run_with_results_failures_priorities_and_delays(runjo
     assert not ClaimedExecution.objects.exists()
 
 
-def test_two_workers_on_different_queues_process_all_their_jobs(runjobs):
-    config = {
-        "WORKERS": [
-            {"queues": ["default"], "threads": 2, "polling_interval": 0.05},
-            {"queues": ["other"], "threads": 2, "polling_interval": 0.05},
-        ]
-    }
-    ids = [tasks.add.enqueue(i, 1).id for i in range(6)]
-    ids += [tasks.on_other_queue.enqueue().id for _ in range(6)]
-    supervisor = runjobs(config=config)
-    wait_for(lambda: finished(*ids), timeout=30, what="12 jobs")
-    assert all(status(i) == TaskResultStatus.SUCCESSFUL for i in ids)
-    queues = sorted(tuple(p.metadata["queues"]) for p in workers())
-    assert queues == [("default",), ("other",)]
-
-    for _ in range(5):
-        supervisor.send(signal.SIGTERM)
-    assert supervisor.wait(10) == 0
-    assert not Process.objects.exists()
-    assert not ClaimedExecution.objects.exists()
-
-
 def test_term_lets_a_job_shorter_than_the_shutdown_timeout_finish(runjobs, tmp_path):
     marker = tmp_path / "marker"
     result = tasks.sleep_then_mark.enqueue(str(marker), 1.0)
@@ -113,9 +92,8 @@ def test_term_with_a_job_longer_than_the_timeout_releases_it_to_run_exactly_once
     supervisor = runjobs(config={"SHUTDOWN_TIMEOUT": 1})
     wait_for(lambda: len(lines(log)) == 1, what="the job to start")
     supervisor.send(signal.SIGTERM)
-    started = time.monotonic()
-    supervisor.wait(10)
-    assert time.monotonic() - started <= 1 + 1.5
+    assert supervisor.wait(10) == 0
+    assert [line.split()[0] for line in lines(log)] == ["start"]  # it did not wait for it
     assert ReadyExecution.objects.filter(job_id=result.id).exists()
     assert not Process.objects.exists()
     assert Job.objects.get(id=result.id).errors == []
@@ -132,9 +110,8 @@ def test_quit_stops_at_once_and_puts_the_job_back_in_ready(runjobs, tmp_path):
     supervisor = runjobs()
     wait_for(marker.exists, what="the job to start")
     supervisor.send(signal.SIGQUIT)
-    started = time.monotonic()
-    supervisor.wait(5)
-    assert time.monotonic() - started < 2
+    assert supervisor.wait(5) == 0
+    assert "finished" not in marker.read_text()  # it did not wait for the job
     assert ReadyExecution.objects.filter(job_id=result.id).exists()
     assert not Process.objects.exists()
 
@@ -215,43 +192,6 @@ def test_a_worker_whose_row_was_deleted_stops_itself_and_is_replaced(runjobs):
     assert supervisor.wait(10) == 0
 
 
-def test_orphaned_claims_are_recovered_when_a_supervisor_boots(runjobs):
-    result = tasks.add.enqueue(20, 22)
-    ReadyExecution.objects.filter(job_id=result.id).delete()
-    ClaimedExecution.objects.create(job_id=result.id, process_id=987654321)
-    runjobs()
-    wait_for(lambda: finished(result.id), what="the orphan to re-run")
-    final = default_task_backend.get_result(result.id)
-    assert final.return_value == 42
-    assert final.errors[0].exception_class_path == "django_solidq.exceptions.ProcessMissingError"
-
-
-def test_stale_processes_are_pruned_and_their_jobs_rerun(runjobs):
-    stale = Process.objects.register("worker", "stale-worker", pid=0)
-    Process.objects.filter(id=stale.id).update(last_heartbeat_at="2000-01-01T00:00:00Z")
-    result = tasks.add.enqueue(1, 2)
-    ReadyExecution.objects.filter(job_id=result.id).delete()
-    ClaimedExecution.objects.create(job_id=result.id, process_id=stale.id)
-    runjobs()
-    wait_for(lambda: finished(result.id), what="the pruned job to re-run")
-    assert not Process.objects.filter(name="stale-worker").exists()
-    final = default_task_backend.get_result(result.id)
-    assert final.return_value == 3
-    assert final.errors[0].exception_class_path.startswith("django_solidq.exceptions.Process")
-
-
-def test_a_task_that_no_longer_imports_fails_clearly_and_the_worker_keeps_going(runjobs):
-    broken = tasks.add.enqueue(1, 1)
-    Job.objects.filter(id=broken.id).update(task_path="tests.app.tasks.vanished")
-    fine = tasks.add.enqueue(2, 2)
-    supervisor = runjobs(config=ONE_THREAD)
-    wait_for(lambda: finished(fine.id), what="the good job")
-    job = Job.objects.get(id=broken.id)
-    assert job.errors[0]["exception_class_path"] == "django_solidq.exceptions.TaskImportError"
-    assert "tests.app.tasks.vanished" in job.errors[0]["message"]
-    assert supervisor.alive()
-
-
 def test_thread_mode_runs_everything_in_one_process(runjobs):
     ids = [tasks.add.enqueue(i, i).id for i in range(10)]
     supervisor = runjobs("--mode", "thread")
@@ -296,18 +236,6 @@ def test_a_burst_of_2000_jobs_on_two_workers_with_four_threads_each_all_complete
     assert "exited with status" not in supervisor.log()
     supervisor.send(signal.SIGTERM)
     assert supervisor.wait(15) == 0
-
-
-def test_a_job_past_its_timeout_gets_job_timeout_and_is_retried_by_its_rule(runjobs, tmp_path):
-    counter = tmp_path / "n"
-    result = tasks.slow_in_python.enqueue(str(counter), 30)
-    supervisor = runjobs(config=ONE_THREAD)
-    wait_for(lambda: finished(result.id), timeout=30, what="the retried job")
-    final = default_task_backend.get_result(result.id)
-    assert final.status == TaskResultStatus.SUCCESSFUL
-    assert final.return_value == "run 2"
-    assert [e.exception_class_path for e in final.errors] == ["django_solidq.exceptions.JobTimeout"]
-    assert "exited with status" not in supervisor.log()
 
 
 def test_a_job_stuck_in_c_past_timeout_and_grace_ends_with_its_worker_replaced(runjobs):
@@ -376,15 +304,6 @@ def test_term_one_worker_its_job_finishes_and_a_replacement_takes_new_jobs(runjo
     assert supervisor.wait(10) == 0
 
 
-def test_mixed_passing_and_raising_jobs_on_two_queues_exactly_the_raising_ones_fail(runjobs):
-    good = [tasks.add.using(queue_name=q).enqueue(1, 1) for q in ("default", "other") * 3]
-    bad = [tasks.fail.using(queue_name=q).enqueue("x") for q in ("default", "other") * 2]
-    runjobs()
-    wait_for(lambda: finished(*[r.id for r in good + bad]), timeout=30, what="all jobs")
-    assert {status(r.id) for r in good} == {TaskResultStatus.SUCCESSFUL}
-    assert {status(r.id) for r in bad} == {TaskResultStatus.FAILED}
-
-
 def test_a_rule_matching_process_exit_error_decides_for_lost_attempts(runjobs, tmp_path):
     counter = tmp_path / "n"
     doomed = tasks.exit_worker_with_rule.enqueue(str(counter))
@@ -394,9 +313,8 @@ def test_a_rule_matching_process_exit_error_decides_for_lost_attempts(runjobs, t
     assert status(doomed.id) == TaskResultStatus.FAILED
 
 
-def test_a_lost_host_s_job_reruns_on_another_supervisor_within_threshold_and_a_heartbeat(
-    runjobs, tmp_path
-):
+def test_a_lost_host_s_job_reruns_on_another_supervisor(runjobs, tmp_path):
+    # When pruning happens (threshold, fake clock): tests/runtime/test_supervisor.py.
     marker = tmp_path / "marker"
     timing = {"PROCESS_HEARTBEAT_INTERVAL": 0.5, "PROCESS_ALIVE_THRESHOLD": 2}
     result = tasks.sleep_then_mark.enqueue(str(marker), 2.0)
@@ -405,10 +323,8 @@ def test_a_lost_host_s_job_reruns_on_another_supervisor_within_threshold_and_a_h
     runjobs(config=timing)  # host B, already running when A is lost
     wait_for(lambda: Process.objects.filter(kind="supervisor").count() == 2, what="host B")
     os.killpg(host_a.pid, signal.SIGKILL)  # the whole host: supervisor and workers at once
-    lost_at = time.monotonic()
     marker.unlink()
     wait_for(marker.exists, timeout=30, what="the job to run again on host B")
-    assert time.monotonic() - lost_at <= 2 + 0.5 + 1.5  # threshold + a heartbeat (+ slack)
     wait_for(lambda: finished(result.id), timeout=30, what="the re-run to finish")
     final = default_task_backend.get_result(result.id)
     assert final.status == TaskResultStatus.SUCCESSFUL
