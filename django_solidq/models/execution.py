@@ -28,6 +28,7 @@ from django_solidq.ops.rows import raw_delete
 
 from .base import QueueQuerySet, queue_atomic
 from .job import Job
+from .semaphore import Semaphore
 
 E = TypeVar("E", bound="Execution")
 
@@ -52,10 +53,23 @@ class ExecutionQuerySet(QueueQuerySet[E]):
             if not rows:
                 return 0
             self.delete_rows([row_id for row_id, _ in rows])
-            Job.objects.filter(id__in=[job_id for _, job_id in rows]).discard(
-                permit=self.model.holds_permit, unique=self.model.holds_unique
-            )
+            _end_discarded([job_id for _, job_id in rows], self.model)
         return len(rows)
+
+
+def _end_discarded(job_ids: list[Any], table: type[Execution]) -> None:
+    """These jobs, just taken out of ``table``, end without another run: marked discarded,
+    they give back the permit and unique key they held there."""
+    now = timezone.now()
+    jobs = Job.objects.filter(id__in=job_ids)
+    jobs.update(finished_at=now, discarded_at=now)
+    if table.holds_permit or table.holds_unique:
+        limited = jobs.exclude(concurrency_key=None, unique_key=None).only(
+            "id", "task_path", "concurrency_key", "unique_key"
+        )
+        Semaphore.objects.release_for(
+            list(limited), unique=table.holds_unique, permit=table.holds_permit
+        )
 
 
 class Execution(models.Model):

@@ -29,6 +29,10 @@ from .semaphore import Semaphore
 if TYPE_CHECKING:
     from django_solidq.models.claimed_execution import ClaimedExecution
 
+# The execution tables' relations to a job: where a job is.
+EXECUTIONS = ("readyexecution", "scheduledexecution", "claimedexecution", "blockedexecution",
+              "failedexecution")  # fmt: skip
+
 
 class JobQuerySet(QueueQuerySet["Job"]):
     def enqueue(self, job: Job) -> Job:
@@ -47,19 +51,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
             job.save(using=self.db, force_insert=True)
             job.enter(job.scheduled_at)
         return job
-
-    def discard(self, permit: bool, unique: bool) -> int:
-        """These jobs end without another run (they left their execution rows already):
-        mark them discarded, and give back the ``permit`` and ``unique`` key they held. Call
-        inside the queue transaction that removed their rows."""
-        now = timezone.now()
-        ended = self.update(finished_at=now, discarded_at=now)
-        if permit or unique:
-            limited = self.exclude(concurrency_key=None, unique_key=None).only(
-                "id", "task_path", "concurrency_key", "unique_key"
-            )
-            Semaphore.objects.release_for(list(limited), unique=unique, permit=permit)
-        return ended
 
     def live(self) -> JobQuerySet:
         """Jobs that have not ended: ready, scheduled, blocked, running or retrying."""
@@ -147,13 +138,7 @@ class JobQuerySet(QueueQuerySet["Job"]):
 
     def with_executions(self) -> JobQuerySet:
         """Join every execution table, so a job's state reads in one query."""
-        return self.select_related(
-            "readyexecution",
-            "scheduledexecution",
-            "claimedexecution",
-            "blockedexecution",
-            "failedexecution",
-        )
+        return self.select_related(*EXECUTIONS)
 
     def finished_per_minute(self, since: datetime) -> dict[datetime, int]:
         """Jobs that finished successfully since ``since``, per minute (UTC, truncated)."""
@@ -309,16 +294,10 @@ class Job(models.Model):
         self.errors = [*self.errors, error]
 
     # Columns a new job without a unique key never fills: bulk inserts leave them out.
-    EMPTY_WHEN_NEW = frozenset(
-        {
-            "unique_key",
-            "started_at",
-            "last_attempted_at",
-            "finished_at",
-            "discarded_at",
-            "return_value",
-        }
-    )
+    EMPTY_WHEN_NEW = frozenset({
+        "unique_key", "started_at", "last_attempted_at", "finished_at", "discarded_at",
+        "return_value",
+    })  # fmt: skip
 
     def enter(self, run_at: datetime | None, holding_permit: bool = False) -> str:
         """Place the job where it can run; returns where it went.
