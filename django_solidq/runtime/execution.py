@@ -167,10 +167,8 @@ def _announce(outcome: Outcome, result: TaskResult, exc: BaseException) -> None:
     signal.send(SolidQueueBackend, task_result=result, exception=exc)
     task_finished.send(SolidQueueBackend, task_result=result)
     if outcome.callback is not None:
-        try:
+        with hooks.reported(f"{outcome.action} callback of job {result.id}"):
             outcome.callback(result, exc)
-        except Exception as callback_error:
-            hooks.thread_error(callback_error, f"{outcome.action} callback of job {result.id}")
 
 
 def perform_in_thread(
