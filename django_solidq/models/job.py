@@ -22,7 +22,7 @@ from django_solidq.ops import ops_for
 from django_solidq.ops.rows import cached_relation, raw_delete
 from django_solidq.retries import lost_attempts
 
-from .base import QueueQuerySet, per_minute, queue_atomic
+from .base import QueueQuerySet, per_minute, queue_atomic, tables
 from .expressions import ArgumentsText, RaisedClass
 from .semaphore import Semaphore
 
@@ -68,8 +68,8 @@ class JobQuerySet(QueueQuerySet["Job"]):
         with queue_atomic():
             if plain:
                 ops = ops_for(self.db)
-                tables = _rows("readyexecution"), _rows("scheduledexecution")
-                ops.enqueue_all(self, *tables, plain, timezone.now())
+                ready, scheduled = tables.ready.objects, tables.scheduled.objects
+                ops.enqueue_all(self, ready, scheduled, plain, timezone.now())
             stored = {j.pk: self.enqueue(j) for j in limited}
         return [stored.get(j.pk, j) for j in jobs]
 
@@ -189,13 +189,6 @@ def _job_columns() -> tuple[str, ...]:
     return tuple(field.attname for field in Job._meta.concrete_fields)
 
 
-def _rows(relation: str) -> Any:
-    """The manager of the execution table whose rows point at a job as ``relation``: those
-    models import this one, so they are found through the relation, not imported."""
-    model: Any = Job._meta.get_field(relation).related_model
-    return model._default_manager
-
-
 JobManager = models.Manager.from_queryset(JobQuerySet)
 
 
@@ -307,7 +300,7 @@ class Job(models.Model):
         with ``on_conflict="discard"``. Call inside a queue transaction.
         """
         if run_at is not None and run_at > timezone.now():
-            self.scheduledexecution = _rows("scheduledexecution").create(
+            self.scheduledexecution = tables.scheduled.objects.create(
                 job=self, queue_name=self.queue_name, priority=self.priority, scheduled_at=run_at
             )
             return "scheduled"
@@ -317,9 +310,9 @@ class Job(models.Model):
                 if limit.on_conflict == "discard":
                     self.discard_for_concurrency()
                     return "discarded"
-                _rows("blockedexecution").block(self, limit.lasts)
+                tables.blocked.objects.block(self, limit.lasts)
                 return "blocked"
-        _rows("readyexecution").add([(self.pk, self.queue_name, self.priority)])
+        tables.ready.objects.add([(self.pk, self.queue_name, self.priority)])
         return "ready"
 
     @property

@@ -7,9 +7,14 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-# Exit statuses a child reports to its supervisor.
-EXIT_CLEAN = 0  # stopped and deregistered itself
-EXIT_ABANDONED = 3  # shutdown timeout passed with jobs still running: supervisor releases them
+import django
+
+from django_solidq.runtime.stopping import (
+    EXIT_ABANDONED,
+    EXIT_CLEAN,
+    accept_stop_signals,
+    ignore_stop_signals,
+)
 
 
 def child_main(
@@ -19,12 +24,9 @@ def child_main(
     # that arrived while we booted is delivered once the handlers are in place.
     # This module is the spawned child's first import, before Django is set up: what needs
     # the models is imported after ``django.setup()``.
-    import django
-
     django.setup()
-    from django_solidq.runtime.actor import build_actor
-    from django_solidq.runtime.process import keep_connections
-    from django_solidq.runtime.stopping import accept_stop_signals, ignore_stop_signals
+    from django_solidq.runtime.actor import build_actor  # late import: after django.setup()
+    from django_solidq.runtime.process import keep_connections  # late import: as above
 
     keep_connections()
     actor = build_actor(kind, config, supervisor_id, name)

@@ -15,8 +15,7 @@ from django.db import connections
 from django_solidq.conf import get_config
 from django_solidq.models import Process
 from django_solidq.runtime import hooks
-from django_solidq.runtime.child import EXIT_ABANDONED
-from django_solidq.runtime.stopping import StopSignals, Waker
+from django_solidq.runtime.stopping import EXIT_ABANDONED, StopSignals, Waker
 
 logger = logging.getLogger("django_solidq.process")
 

@@ -21,6 +21,10 @@ from typing import Any
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 
+# Exit statuses a child reports to its supervisor.
+EXIT_CLEAN = 0  # stopped and deregistered itself
+EXIT_ABANDONED = 3  # shutdown timeout passed with jobs still running: supervisor releases them
+
 
 class Waker:
     """A self-pipe: ``wake()``, from any thread or a signal handler, ends ``wait()``.

@@ -26,10 +26,10 @@ from django_solidq.exceptions import ProcessExitError, ProcessMissingError
 from django_solidq.models import Process
 from django_solidq.runtime import hooks, joblog
 from django_solidq.runtime.actor import Actor, build_actor
-from django_solidq.runtime.child import EXIT_CLEAN, child_main, config_dict
+from django_solidq.runtime.child import child_main, config_dict
 from django_solidq.runtime.process import Registered, keep_connections
 from django_solidq.runtime.scheduler import describe
-from django_solidq.runtime.stopping import ignore_stop_signals, stop_signals_held
+from django_solidq.runtime.stopping import EXIT_CLEAN, ignore_stop_signals, stop_signals_held
 
 logger = logging.getLogger("django_solidq.supervisor")
 RESTART_BACKOFF = 1.0  # a child that died within this many seconds of its start waits this long
