@@ -93,7 +93,7 @@ def test_a_job_past_its_timeout_is_interrupted_and_retried_by_its_rule(worker_ru
 def test_a_claim_in_the_worker_s_name_that_no_thread_runs_is_released(worker_running, caplog):
     caplog.set_level(logging.WARNING, logger="django_solidq.worker")
     running = tasks.gated.enqueue("held")
-    worker = worker_running(threads=2)
+    worker = worker_running(threads=1)  # busy with "held": a released job stays in ready
     wait_for(tasks.STARTED["held"].is_set, what="the held job to start")
     slipped = app.add.using(run_after=timedelta(hours=1)).enqueue(1, 1)
     Job.objects.get(id=slipped.id).scheduledexecution.delete()
