@@ -27,7 +27,7 @@ from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, Problem, raw_setting
+from .conf import Problem, build, raw_setting
 
 if TYPE_CHECKING:
     from .models import RecurringTask
@@ -191,9 +191,8 @@ def _defined_in_settings(row: RecurringTask) -> bool:
 def builtin_entries(raw: Any = None) -> dict[str, dict[str, Any]]:
     """The built-in recurring tasks that the setting turns on (read from the raw setting, so
     the checks can run even when another part of ``SOLIDQ`` is wrong)."""
-    raw = raw_setting() if raw is None else raw
-    merged = {**DEFAULTS, **raw} if isinstance(raw, dict) else DEFAULTS
-    if merged["CLEAR_FINISHED_JOBS"] is True and merged["PRESERVE_FINISHED_JOBS"] is True:
+    config = build(raw_setting() if raw is None else raw)
+    if config.clear_finished_jobs and config.preserve_finished_jobs:
         return {
             CLEAR_FINISHED_KEY: {
                 "task": f"{__name__}.clear_finished_jobs",
