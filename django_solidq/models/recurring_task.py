@@ -63,7 +63,7 @@ ENTRY_FIELDS = (
     EntryField(
         "task",
         "task_path",
-        "dotted path of a `@task` function (or the Task); exactly one of `task`/`command`",
+        "dotted path of a `@task` function (or the Task); this or `command` (`E016`)",
         None,
         "django_solidq.E014",
         "Task",
@@ -75,7 +75,7 @@ ENTRY_FIELDS = (
     EntryField(
         "command",
         "command",
-        "management command line; exactly one of `task`/`command`",
+        "management command line; this or `task` (`E016`)",
         None,
         "django_solidq.E015",
         "Command",
