@@ -21,6 +21,7 @@ from django_solidq.conf import (
 )
 from django_solidq.conf.__main__ import main
 from django_solidq.conf.reference import BEGIN, END, reference, replace_in
+from django_solidq.models.recurring_task import ENTRY_FIELDS
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -82,3 +83,12 @@ def test_an_unknown_alias_is_kept_so_that_its_queries_fail_loudly():
     with override_settings(SOLIDQ={"DATABASE": "elsewhere"}):
         assert queue_database() == "elsewhere"
         assert [p.id for p in validate({"DATABASE": "elsewhere"})] == ["django_solidq.E009"]
+
+
+def test_every_check_id_of_the_tables_is_in_the_system_checks_table():
+    text = DOCS.read_text().partition("## System checks")[2]
+    ids = {row.check_id for row in (*SETTINGS, *WORKER_SETTINGS, *DISPATCHER_SETTINGS)}
+    ids |= {row.kind.environment_id for row in SETTINGS if row.kind.environment_id}
+    ids |= {field.check_id for field in ENTRY_FIELDS}
+    for check_id in ids:
+        assert f"| `{check_id}` |" in text, check_id

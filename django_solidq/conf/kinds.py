@@ -43,7 +43,8 @@ def is_text(value: Any) -> bool:
 @dataclass(frozen=True)
 class Kind:
     """A shape of value. ``must`` completes "<key> must be …" in the error message; ``hint``
-    (``{key}`` is replaced by the key) says the fix; ``described`` is the reference's type."""
+    says the fix (``{key}`` and ``{databases}`` are filled in: write other braces doubled);
+    ``described`` is the reference's type column."""
 
     must: str
     hint: str = ""

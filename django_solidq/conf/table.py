@@ -3,8 +3,8 @@
 Each field of ``Config`` (and of ``WorkerConfig``, ``DispatcherConfig``, the entries of
 ``WORKERS`` and ``DISPATCHERS``) is one setting: its key (the field's name, upper-cased at the
 top level), default, kind (type and bounds), the check id reported when it is invalid, and its
-meaning. Validation (``conf.validation``), the ``Config`` built from the raw setting
-(``conf.build``) and the reference in docs/configuration.md (``python -m django_solidq.conf
+meaning. Validation and the ``Config`` built from the raw setting (``conf.validation``) and
+the reference in docs/configuration.md (``python -m django_solidq.conf
 --reference``) are all read from here.
 """
 
