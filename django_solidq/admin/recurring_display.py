@@ -39,6 +39,9 @@ class RecurringChangeList(ChangeList):
 
 
 class RecurringDisplay:
+    """The columns and read-only fields of ``RecurringTaskAdmin`` that are computed: each
+    takes the task and returns what the page shows."""
+
     @admin.display(description="next run")
     def next_run(self, task: RecurringTask) -> SafeString | str:
         """When it runs next, in the site's time zone (TIME_ZONE)."""
