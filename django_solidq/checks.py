@@ -9,6 +9,7 @@ from django.apps import AppConfig
 from django.core import checks
 
 from .conf import raw_setting, validate
+from .recurring import check_recurring, solid_backend_alias
 
 
 @checks.register()
@@ -27,8 +28,6 @@ def check_recurring_tasks(
 ) -> list[checks.CheckMessage]:
     """The static recurring tasks: schedules, tasks, commands, arguments (E013-E019).
     Without a SolidQueueBackend in TASKS they cannot be checked (nor run): W001 says so."""
-    from .recurring import check_recurring, solid_backend_alias
-
     try:
         solid_backend_alias()
     except Exception:  # none configured (or TASKS is broken: Django's own checks report it)

@@ -13,9 +13,9 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 import django_solidq
-from django_solidq.admin.recurring_form import form_error
+from django_solidq.admin.recurring_form import FormWhere, form_error
 from django_solidq.models import Job, RecurringTask
-from django_solidq.recurring import CLEAR_FINISHED_KEY, entry_problems
+from django_solidq.recurring import CLEAR_FINISHED_KEY, entry_problems, task_call
 from django_solidq.runtime.scheduler import Ticks
 from tests.test_admin_support import client_with
 
@@ -132,7 +132,7 @@ class TestAdd:
         )
         assert task.description == "Weekly report of customer 42"
         assert list(RecurringTask.objects.dynamic().values_list("key", flat=True)) == ["report-42"]
-        found, args, kwargs = task.call()
+        found, args, kwargs = task_call(task)
         assert (found.module_path, found.queue_name, found.priority) == (
             "tests.app.tasks.echo",
             "reports",
@@ -522,10 +522,13 @@ class TestPermissions:
         assert Job.objects.get().args == [1, 2]
 
 
-def test_entry_problems_map_to_form_fields():
-    where = "Recurring task ''"
-    key_problem = entry_problems("", {"task": "tests.app.tasks.noop", "schedule": "@daily"}, where)
-    assert [form_error(p, where) for p in key_problem] == [
+def test_entry_problems_map_to_form_fields_by_their_field_not_their_text():
+    key_problem = entry_problems("", {"task": "tests.app.tasks.noop", "schedule": "@daily"}, "")
+    assert [(p.id, p.field) for p in key_problem] == [("django_solidq.E017", "key")]
+    worded = entry_problems(
+        "", {"task": "tests.app.tasks.noop", "schedule": "@daily"}, FormWhere("")
+    )
+    assert [form_error(p) for p in worded] == [
         (
             "key",
             "The key must be a non-empty string of at most 255 characters, got ''. Name each "
@@ -533,9 +536,34 @@ def test_entry_problems_map_to_form_fields():
         )
     ]
     options = {"task": "tests.app.tasks.echo", "schedule": "@daily", "args": [float("nan")]}
-    [problem] = entry_problems("x", options, "Recurring task 'x'")
-    field, message = form_error(problem, "Recurring task 'x'")
+    [problem] = entry_problems("x", options, FormWhere(""))
+    field, message = form_error(problem)
     assert field == "args" and message.startswith("Argument #0 (nan) of tests.app.tasks.echo")
+    options = {"task": "tests.app.tasks.echo", "schedule": "@daily", "kwargs": {"a": float("nan")}}
+    [problem] = entry_problems("x", options, "SOLIDQ['RECURRING']['x']")
+    assert (problem.id, problem.field) == ("django_solidq.E018", "kwargs")
+    assert form_error(problem)[0] == "kwargs"
+
+
+@pytest.mark.parametrize(
+    ("options", "check_id", "field"),
+    [
+        ({"schedule": "every blah"}, "django_solidq.E013", "schedule"),
+        ({"task": "nope.nothing"}, "django_solidq.E014", "task"),
+        ({"task": None, "command": "no_such_command"}, "django_solidq.E015", "command"),
+        ({"command": "check"}, "django_solidq.E016", "task"),
+        ({"color": "red"}, "django_solidq.E017", None),
+        ({"args": "x"}, "django_solidq.E018", "args"),
+        ({"queue": ""}, "django_solidq.E019", "queue"),
+        ({"priority": 500}, "django_solidq.E019", "priority"),
+        ({"description": 5}, "django_solidq.E019", "description"),
+    ],
+)
+def test_every_problem_carries_its_field_and_the_tables_check_id(options, check_id, field):
+    entry = {"task": "tests.app.tasks.echo", "schedule": "@daily", **options}
+    entry = {name: value for name, value in entry.items() if value is not None}
+    [problem] = entry_problems("x", entry, "SOLIDQ['RECURRING']['x']")
+    assert (problem.id, problem.field) == (check_id, field)
 
 
 def viewer_cannot_change_or_delete(client: Client, task: RecurringTask) -> bool:

@@ -367,7 +367,7 @@ def test_the_recurring_snippet_passes_the_checks_and_plans_a_scheduler(settings)
 
 def test_each_recurring_entry_enqueues_a_job_that_runs(settings, monkeypatch, mailoutbox):
     from django_solidq.models import RecurringTask
-    from django_solidq.recurring import row_fields, static_entries
+    from django_solidq.recurring import enqueue_tick, row_fields, static_entries
 
     settings.SOLIDQ = {**config.SOLIDQ_RECURRING, "DATABASE": queue_database()}
     monkeypatch.setattr(services.payment_gateway, "pending_order_ids", lambda: [7, 8])
@@ -377,7 +377,7 @@ def test_each_recurring_entry_enqueues_a_job_that_runs(settings, monkeypatch, ma
     RecurringTask.objects.sync_static(definitions)
     now = timezone.now()
     for task in RecurringTask.objects.filter(key__in=config.SOLIDQ_RECURRING["RECURRING"]):
-        assert task.enqueue_tick(task.parsed_schedule().next_time(now)) is not None
+        assert enqueue_tick(task, task.parsed_schedule().next_time(now)) is not None
     results = {r.task.name: r for r in perform_enqueued_jobs()}
     assert {name: r.status for name, r in results.items()} == {
         "cleanup": TaskResultStatus.SUCCESSFUL,
@@ -404,11 +404,12 @@ def test_the_reference_schedules_mean_these_cron_lines():
 
 
 def test_a_recurring_task_added_at_run_time():
+    from django_solidq.recurring import run_now
     from docs.examples.recurring import schedule_customer_report, unschedule_customer_report
 
     task = schedule_customer_report(42)
     assert (task.key, task.static, task.args) == ("report-for-42", False, ["customer-42"])
-    task.run_now()  # the admin's "Run now"
+    run_now(task)  # the admin's "Run now"
     [done] = perform_enqueued_jobs()
     assert done.return_value == {"report": "customer-42", "users": 0}
     assert unschedule_customer_report(42) is True

@@ -94,7 +94,7 @@ def test_counts_at_their_bound_pass():
         {"MIDDLEWARE": ["tests.app.tasks.HINT_THAT_IS_NOT_THERE", "tests.app.tasks.Boom"]},
         {"MIDDLEWARE": ["django_solidq.conf.MAX_THREADS"]},  # imports, but not callable
         {"ON_THREAD_ERROR": "no_such_module.report"},
-        {"ON_THREAD_ERROR": "django_solidq.conf.DEFAULTS"},
+        {"ON_THREAD_ERROR": "django_solidq.conf.SETTINGS"},
     ],
 )
 def test_dotted_paths_that_do_not_import_to_a_callable_are_e021(raw):

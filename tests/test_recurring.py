@@ -18,7 +18,9 @@ from django_solidq.models import Job, ReadyExecution, RecurringExecution, Recurr
 from django_solidq.recurring import (
     CLEAR_FINISHED_KEY,
     clear_finished_jobs,
+    enqueue_tick,
     run_command,
+    run_now,
     static_entries,
 )
 from django_solidq.runtime.scheduler import CATCH_UP, Scheduler, SchedulerConfig, Ticks
@@ -253,7 +255,7 @@ def test_a_tick_enqueues_one_job_with_the_options_and_only_once():
         queue_name="reports",
         priority=7,
     )
-    job = task.enqueue_tick(NOON)
+    job = enqueue_tick(task, NOON)
     assert job is not None
     stored = Job.objects.get(id=job.id)
     assert (stored.task_path, stored.args, stored.kwargs) == (
@@ -265,9 +267,9 @@ def test_a_tick_enqueues_one_job_with_the_options_and_only_once():
     assert ReadyExecution.objects.filter(job_id=job.id).exists()
     execution = RecurringExecution.objects.get()
     assert (execution.task_key, execution.run_at, execution.job_id) == ("report", NOON, job.id)
-    assert task.enqueue_tick(NOON) is None  # another scheduler's turn: nothing
+    assert enqueue_tick(task, NOON) is None  # another scheduler's turn: nothing
     assert Job.objects.count() == 1
-    assert task.enqueue_tick(NOON + timedelta(seconds=1)) is not None
+    assert enqueue_tick(task, NOON + timedelta(seconds=1)) is not None
     assert Job.objects.count() == 2
 
 
@@ -277,10 +279,10 @@ def test_a_command_tick_runs_the_command_through_a_task(capsys, settings):
     task = RecurringTask.objects.create(
         key="cmd", schedule="@daily", command="check --fail-level ERROR"
     )
-    job = task.enqueue_tick(NOON)
+    job = enqueue_tick(task, NOON)
     assert job is not None
     assert (job.task_path, job.args) == (
-        "django_solidq.recurring.run_command",
+        "django_solidq.recurring.builtin.run_command",
         ["check --fail-level ERROR"],
     )
     run_command.call("check --fail-level ERROR")
@@ -292,12 +294,12 @@ def test_run_now_enqueues_at_once_without_a_tick_row():
     task = RecurringTask.objects.create(
         key="report", schedule="every day at 2am", task_path="tests.app.tasks.add", args=[2, 3]
     )
-    result = task.run_now()
+    result = run_now(task)
     assert result.status == TaskResultStatus.READY
     assert default_task_backend.get_result(result.id).args == [2, 3]
     assert ReadyExecution.objects.filter(job_id=result.id).exists()
     assert not RecurringExecution.objects.exists()
-    assert task.enqueue_tick(datetime(2025, 6, 11, 2, tzinfo=UTC)) is not None  # ticks go on
+    assert enqueue_tick(task, datetime(2025, 6, 11, 2, tzinfo=UTC)) is not None  # ticks go on
 
 
 # Static sync and dynamic tasks ----------------------------------------------------------------

@@ -16,7 +16,13 @@ from django.urls import reverse
 import django_solidq
 from django_solidq.exceptions import CommandNotAllowed
 from django_solidq.models import Job, RecurringTask
-from django_solidq.recurring import is_command_runner, resolve_known_task, run_command
+from django_solidq.recurring import (
+    enqueue_tick,
+    is_command_runner,
+    resolve_known_task,
+    run_command,
+    run_now,
+)
 from tests.test_admin_support import client_with
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +116,7 @@ def test_the_form_still_finds_tasks_in_app_tasks_modules():
 # Defence in depth: rows written straight into the table --------------------------------------
 def enqueue_row(key: str = "by-hand", **columns) -> Job | None:
     row = RecurringTask.objects.create(key=key, schedule="every second", **columns)
-    return row.enqueue_tick(datetime(2030, 1, 1, tzinfo=UTC))
+    return enqueue_tick(row, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("static", [False, True])
@@ -137,7 +143,7 @@ def test_run_now_of_such_a_row_is_refused_too():
             key="by-hand", schedule="@daily", static=False, command=SHELL
         )
         with pytest.raises(CommandNotAllowed, match="ADMIN_RECURRING_COMMANDS"):
-            row.run_now()
+            run_now(row)
     assert not Job.objects.exists()
 
 

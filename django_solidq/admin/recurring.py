@@ -1,15 +1,15 @@
 """The Recurring tasks page: key, schedule, what runs, when it last and next runs, and a
-"Run now" action (``RecurringTask.run_now()``: enqueued outside the schedule).
+"Run now" action (``django_solidq.recurring.run_now``: enqueued outside the schedule).
 
 Dynamic tasks (``static=False``) can be added, edited and removed here: the form checks its
 entry with ``entry_problems`` (as the settings are checked, system checks E013 to E019) and saves
 through ``schedule_recurring_task`` / ``unschedule_recurring_task``, as the Python API does.
-Static tasks (from settings) are read-only.
+Static tasks (from settings) are read-only. The fields shown, in the form and in the list,
+follow the field table (``ENTRY_FIELDS``); the columns' display is in ``recurring_display``.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib import admin, messages
@@ -20,50 +20,42 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import format_html
 
-from django_solidq.models import Job, RecurringExecution, RecurringTask
+from django_solidq.models import RecurringExecution, RecurringTask
+from django_solidq.models.recurring_task import ENTRY_FIELDS
 from django_solidq.recurring import (
+    run_now,
     schedule_recurring_task,
     static_entries,
     unschedule_recurring_task,
 )
 
-from .helpers import (
-    PERMISSIONS,
-    ReadOnlyAdmin,
-    ago,
-    job_state,
-    navigation,
-    pretty_json,
-    short_json,
-    state_badge,
-)
+from .helpers import PERMISSIONS, ReadOnlyAdmin, navigation
+from .recurring_display import RecurringChangeList, RecurringDisplay
 from .recurring_form import ADD_FIELDS, RecurringTaskForm, is_static
 
-RECENT_RUNS = 10
 
-EDIT_FIELDS = (
-    "key",
-    "description",
-    "schedule",
-    "next_run",
-    "task_path",
-    "command",
-    "args",
-    "kwargs",
-    "queue_name",
-    "priority",
-    "static",
-    "created_at",
-    "updated_at",
-    "recent_runs",
-)
+def _entry_fields() -> list[str]:
+    """The entry's fields in the table's order, when it runs next after its schedule."""
+    names = []
+    for field in ENTRY_FIELDS:
+        names += [field.column, "next_run"] if field.option == "schedule" else [field.column]
+    return names
+
+
+# A task's page: the entry's fields, then the row's own.
+EDIT_FIELDS = ("key", *_entry_fields(), "static", "created_at", "updated_at", "recent_runs")
 # A static task's page: the same fields, the arguments shown pretty-printed.
 VIEW_FIELDS = tuple(
     {"args": "args_display", "kwargs": "kwargs_display"}.get(f, f) for f in EDIT_FIELDS
+)
+# The list: the key, each field's columns (in the table's order, once each), the row's own.
+LIST_DISPLAY = (
+    "key",
+    *dict.fromkeys(name for field in ENTRY_FIELDS for name in field.listed),
+    "static",
+    "last_run",
 )
 SHOWN_ONLY = (
     "next_run",
@@ -76,26 +68,8 @@ SHOWN_ONLY = (
 )
 
 
-class RecurringChangeList(ChangeList):
-    """The recurring tasks' list: each row's last run's job loaded with its state, in one query
-    for the page."""
-
-    def get_results(self, request: HttpRequest) -> None:
-        super().get_results(request)
-        self.result_list = list(self.result_list)
-        # The subquery's value comes back as the database stores it (SQLite: 32 hex digits).
-        ids = {
-            t.pk: uuid.UUID(str(t.last_job_id))
-            for t in self.result_list
-            if getattr(t, "last_job_id", None)
-        }
-        jobs = Job.objects.with_executions().in_bulk(list(ids.values()))
-        for task in self.result_list:
-            task.last_job = jobs.get(ids.get(task.pk))
-
-
 @admin.register(RecurringTask)
-class RecurringTaskAdmin(ReadOnlyAdmin):
+class RecurringTaskAdmin(RecurringDisplay, ReadOnlyAdmin):
     """Read-only for static tasks; dynamic ones can be added, edited and deleted with the
     model's standard permissions (add / change / delete_recurringtask)."""
 
@@ -103,16 +77,7 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
     form = RecurringTaskForm
     change_form_template = "django_solidq/recurring_change_form.html"
 
-    list_display = [
-        "key",
-        "schedule_display",
-        "next_run",
-        "target",
-        "queue",
-        "priority",
-        "static",
-        "last_run",
-    ]
+    list_display = LIST_DISPLAY
     list_filter = ["static"]
     search_fields = ["key", "task_path", "command"]
     ordering = ["key"]
@@ -249,7 +214,7 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
         """Enqueue each selected task's job once now; its schedule is not disturbed."""
         for task in queryset[:50]:
             try:
-                result = task.run_now()
+                result = run_now(task)
             except Exception as exc:  # a task that cannot be imported says why
                 self.message_user(request, f"{task.key}: not enqueued: {exc}", messages.ERROR)
                 continue
@@ -259,94 +224,3 @@ class RecurringTaskAdmin(ReadOnlyAdmin):
                 format_html('{}: enqueued <a href="{}">job {}</a>.', task.key, url, result.id),
                 messages.SUCCESS,
             )
-
-    @admin.display(description="next run")
-    def next_run(self, task: RecurringTask) -> SafeString | str:
-        """When it runs next, in the site's time zone (TIME_ZONE)."""
-        try:
-            moment = task.parsed_schedule().next_time(timezone.now())
-        except Exception as exc:  # an invalid schedule shows why, it does not break the page
-            return f"invalid schedule: {exc}"
-        local = timezone.localtime(moment)
-        return format_html(
-            "{}<br><small>{}</small>", ago(moment), f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
-        )
-
-    @admin.display(description="queue", ordering="queue_name")
-    def queue(self, task: RecurringTask) -> str:
-        return task.queue_name or ""
-
-    @admin.display(description="task or command")
-    def target(self, task: RecurringTask) -> SafeString:
-        """The task path or command line and, below, its arguments shortened."""
-        what = task.task_path or f"$ {task.command or ''}"
-        return format_html(
-            '<code>{}</code><small class="solidq-sub">{}</small>', what, self.arguments(task)
-        )
-
-    def arguments(self, task: RecurringTask) -> str:
-        parts = []
-        if task.args:
-            parts.append(short_json(task.args, 40))
-        if task.kwargs:
-            parts.append(short_json(task.kwargs, 40))
-        return " ".join(parts)
-
-    @admin.display(description="schedule", ordering="schedule")
-    def schedule_display(self, task: RecurringTask) -> SafeString | str:
-        """The schedule as written and, for a phrase, the cron line it means."""
-        try:
-            cron = task.parsed_schedule().cron
-        except Exception:  # an invalid schedule: next run says why
-            return task.schedule
-        if cron.split() == task.schedule.split():
-            return format_html("<code>{}</code>", task.schedule)
-        return format_html("{}<br><small>cron <code>{}</code></small>", task.schedule, cron)
-
-    @admin.display(description="last run", ordering="last_run_at")
-    def last_run(self, task: RecurringTask) -> SafeString | str:
-        """When it last ran and how that job is doing (or how it ended)."""
-        when = ago(getattr(task, "last_run_at", None))
-        if not when:
-            return "never"
-        job = getattr(task, "last_job", None)
-        if job is None:
-            return when  # its job was cleared, or the tick enqueued none
-        url = reverse("admin:django_solidq_job_change", args=[job.pk])
-        return format_html('{}<br><a href="{}">{}</a>', when, url, state_badge(job_state(job)))
-
-    @admin.display(description="arguments")
-    def args_display(self, task: RecurringTask) -> SafeString:
-        return pretty_json(task.args)
-
-    @admin.display(description="keyword arguments")
-    def kwargs_display(self, task: RecurringTask) -> SafeString:
-        return pretty_json(task.kwargs)
-
-    @admin.display(description="recent runs")
-    def recent_runs(self, task: RecurringTask) -> SafeString | str:
-        runs = list(
-            RecurringExecution.objects.filter(task_key=task.key).order_by("-run_at")[:RECENT_RUNS]
-        )
-        if not runs:
-            return "None yet."
-        return format_html(
-            '<ul class="solidq-list">{}</ul>',
-            format_html_join(
-                "",
-                "<li>{} · {}</li>",
-                (
-                    (
-                        ago(run.run_at),
-                        format_html(
-                            '<a href="{}">job {}</a>',
-                            reverse("admin:django_solidq_job_change", args=[run.job_id]),
-                            str(run.job_id)[:8],
-                        )
-                        if run.job_id
-                        else "no job",
-                    )
-                    for run in runs
-                ),
-            ),
-        )

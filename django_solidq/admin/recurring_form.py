@@ -11,45 +11,33 @@ from django.core.exceptions import ValidationError
 
 from django_solidq.conf import Problem
 from django_solidq.models import RecurringTask
+from django_solidq.models.recurring_task import BY_OPTION, ENTRY_FIELDS, REQUIRED
 from django_solidq.recurring import (
+    Where,
     dynamic_problems,
     entry_problems,
     resolve_known_task,
     static_entries,
 )
 
-# The form's fields, as a recurring entry's options (see django_solidq.recurring.ENTRY_KEYS).
-OPTION_FIELDS = {
-    "schedule": "schedule",
-    "task": "task_path",
-    "command": "command",
-    "args": "args",
-    "kwargs": "kwargs",
-    "queue": "queue_name",
-    "priority": "priority",
-    "description": "description",
-}
-LABELS = {
-    "schedule": "Schedule",
-    "task_path": "Task",
-    "command": "Command",
-    "args": "Args",
-    "kwargs": "Kwargs",
-    "queue_name": "Queue",
-    "priority": "Priority",
-    "description": "Description",
-}
-ADD_FIELDS = (
-    "key",
-    "description",
-    "schedule",
-    "task_path",
-    "command",
-    "args",
-    "kwargs",
-    "queue_name",
-    "priority",
-)
+# The form's fields: a recurring entry's options, by the field table.
+OPTION_FIELDS = {field.option: field.column for field in ENTRY_FIELDS}
+LABELS = {field.column: field.label for field in ENTRY_FIELDS}
+ADD_FIELDS = ("key", *OPTION_FIELDS.values())
+
+
+class FormWhere(Where):
+    """Problems worded for the form: an option by its label ("Schedule is invalid: …"), the
+    entry as "This task", and what is said about it as a sentence of its own."""
+
+    def whole(self) -> str:
+        return "This task"
+
+    def option(self, name: str) -> str:
+        return BY_OPTION[name].label
+
+    def about(self, text: str) -> str:
+        return text[:1].upper() + text[1:]
 
 
 def is_static(task: RecurringTask) -> bool:
@@ -58,34 +46,16 @@ def is_static(task: RecurringTask) -> bool:
     return task.static or task.key in static_entries()
 
 
-def form_error(problem: Problem, where: str) -> tuple[str | None, str]:
-    """The form field an ``entry_problems`` problem is about (None: the whole form) and its
-    message, worded for the form: "Schedule is invalid: …" instead of "<where>['schedule'] is
-    invalid: …"."""
+def form_error(problem: Problem) -> tuple[str | None, str]:
+    """The form field a problem (of ``entry_problems`` with a ``FormWhere``) is about — by
+    its ``field`` — (None: the whole form) and its message with the fix."""
     message = problem.msg.rstrip()
     if problem.hint and message and message[-1] not in ".!?:":
         message += "."  # the message and its fix are two sentences
     text = f"{message} {problem.hint}".strip()
-    for option, field in OPTION_FIELDS.items():
-        prefix = f"{where}[{option!r}]"
-        if text.startswith(prefix):
-            return field, LABELS[field] + text[len(prefix) :]
-    if problem.id == "django_solidq.E016":  # neither or both of task and command
-        return "task_path", text.replace(where, "This task", 1)
-    if text.startswith(f"{where}: "):  # the key, the arguments or the task's options
-        rest = text[len(where) + 2 :]
-        rest = rest[:1].upper() + rest[1:]
-        if problem.id == "django_solidq.E017":
-            return "key", rest
-        if problem.id == "django_solidq.E018":
-            return ("kwargs" if rest.startswith("Argument '") else "args"), rest
-        lowered = rest.lower()
-        if "priority" in lowered.split(".", 1)[0]:
-            return "priority", rest
-        if "queue" in lowered.split(".", 1)[0]:
-            return "queue_name", rest
-        return None, rest
-    return None, text
+    if problem.field is None:
+        return None, text
+    return OPTION_FIELDS.get(problem.field, problem.field), text
 
 
 def admin_only_problems(options: dict[str, Any]) -> list[tuple[str, str]]:
@@ -103,8 +73,8 @@ class RecurringTaskForm(forms.ModelForm):
 
     args = forms.JSONField(
         required=False,
-        label="Args",
-        help_text='Positional arguments, a JSON list: ["weekly", 10]. Empty for none.',
+        label=BY_OPTION["args"].label,
+        help_text=BY_OPTION["args"].help_text,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         error_messages={
             "invalid": 'Args is not valid JSON. Write a JSON list, e.g. ["weekly", 10] '
@@ -113,8 +83,8 @@ class RecurringTaskForm(forms.ModelForm):
     )
     kwargs = forms.JSONField(
         required=False,
-        label="Kwargs",
-        help_text='Keyword arguments, a JSON object: {"days": 7}. Empty for none.',
+        label=BY_OPTION["kwargs"].label,
+        help_text=BY_OPTION["kwargs"].help_text,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         error_messages={
             "invalid": 'Kwargs is not valid JSON. Write a JSON object, e.g. {"days": 7} '
@@ -124,8 +94,8 @@ class RecurringTaskForm(forms.ModelForm):
     # No bounds here: the entry check says what the range is, as for the settings.
     priority = forms.IntegerField(
         required=False,
-        label="Priority",
-        help_text="From -100 to 100, larger runs first. Empty for the task's own priority.",
+        label=BY_OPTION["priority"].label,
+        help_text=BY_OPTION["priority"].help_text,
     )
 
     class Meta:
@@ -134,13 +104,7 @@ class RecurringTaskForm(forms.ModelForm):
         labels = {"key": "Key", **LABELS}
         help_texts = {
             "key": "A unique name for this task. It cannot be changed later.",
-            "schedule": "A cron line ('0 2 * * *', with an optional seconds field first) or a "
-            "phrase ('every day at 2am', 'every 5 minutes', '@hourly').",
-            "task_path": "The dotted path of a @task function, e.g. myapp.tasks.cleanup. Give "
-            "a task or a command, not both.",
-            "command": "A management command line, e.g. 'clearsessions --verbosity 0'. Give a "
-            "task or a command, not both.",
-            "queue_name": "Empty for the task's own queue.",
+            **{field.column: field.help_text for field in ENTRY_FIELDS if field.help_text},
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
@@ -166,18 +130,15 @@ class RecurringTaskForm(forms.ModelForm):
         # the entry check reports on the others.
         failed = set(self.errors)
         key = self.instance.key if self.instance.pk else cleaned.get("key") or "new"
-        options: dict[str, Any] = {
-            option: cleaned.get(field) for option, field in OPTION_FIELDS.items()
-        }
-        options["args"] = [] if options["args"] is None else options["args"]
-        options["kwargs"] = {} if options["kwargs"] is None else options["kwargs"]
-        options["description"] = options["description"] or ""
-        for name in ("task", "command"):
-            if options[name] is None:
-                del options[name]
-        where = f"Recurring task {key!r}"
-        for problem in entry_problems(key, options, where, resolve_known_task):
-            field, message = form_error(problem, where)
+        options: dict[str, Any] = {}
+        for entry_field in ENTRY_FIELDS:  # an empty field is the option left out
+            value = cleaned.get(entry_field.column)
+            if value is not None:
+                options[entry_field.option] = value
+            elif entry_field.default is not None and entry_field.default is not REQUIRED:
+                options[entry_field.option] = entry_field.default_value()
+        for problem in entry_problems(key, options, FormWhere(""), resolve_known_task):
+            field, message = form_error(problem)
             if field not in failed:
                 self.add_error(field if field in self.fields else None, message)
         for field, message in admin_only_problems(options):

@@ -3,15 +3,28 @@ number of schedulers from enqueueing the same tick twice."""
 
 from __future__ import annotations
 
-from django.db import models
+from datetime import datetime
+
+from django.db import IntegrityError, models
 from django.utils import timezone
 
-from .base import QueueQuerySet
+from .base import QueueQuerySet, queue_atomic
 from .job import Job
 
 
 class RecurringExecutionQuerySet(QueueQuerySet["RecurringExecution"]):
-    pass
+    def enqueue(self, task_key: str, run_at: datetime, job: Job) -> bool:
+        """Enqueue ``job`` (built, not stored) as the tick ``run_at`` of the recurring task
+        ``task_key``: the tick's row and the job in one transaction. The row is unique per
+        (task, tick), so when another scheduler got this tick first nothing is written and
+        False is returned."""
+        try:
+            with queue_atomic():
+                self.create(task_key=task_key, run_at=run_at, job_id=job.id)
+                Job.objects.enqueue(job)
+        except IntegrityError:
+            return False
+        return True
 
 
 RecurringExecutionManager = models.Manager.from_queryset(RecurringExecutionQuerySet)

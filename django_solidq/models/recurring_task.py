@@ -1,34 +1,135 @@
-"""RecurringTask: a task enqueued on a schedule (static from settings, or dynamic)."""
+"""RecurringTask: a task enqueued on a schedule (static from settings, or dynamic), and the one
+table of a recurring entry's fields (``ENTRY_FIELDS``), from which the entry checks
+(``django_solidq.recurring``), this model's definition columns, the admin's form and list and
+the options table of docs/recurring.md are all read."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+import copy
+from dataclasses import dataclass
+from typing import Any
 
-from django.db import IntegrityError, connections, models
-from django.tasks import Task
+from django.db import connections, models
 from django.utils import timezone
+
+from django_solidq.schedule import Schedule, parse_schedule
 
 from .base import QueueQuerySet, queue_atomic
 
-if TYPE_CHECKING:
-    from django.tasks import TaskResult
+REQUIRED: Any = object()  # the default of an option that must be given
 
-    from django_solidq.schedule import Schedule
 
-    from .job import Job
+@dataclass(frozen=True)
+class EntryField:
+    """One option of a recurring entry (``SOLIDQ['RECURRING'][key]``, the keywords of
+    ``schedule_recurring_task``, the admin's form) and the column that stores it."""
 
-# The columns a recurring entry sets (see django_solidq.recurring.row_fields).
-DEFINITION_FIELDS = (
-    "schedule",
-    "task_path",
-    "command",
-    "args",
-    "kwargs",
-    "queue_name",
-    "priority",
-    "description",
+    option: str
+    column: str
+    kind: str  # what the value must be
+    default: Any  # when the option is left out (REQUIRED: it must be given)
+    check_id: str  # the system check reporting a bad value
+    label: str
+    meaning: str  # for the docs' table
+    help_text: str = ""  # for the admin's form
+    listed: tuple[str, ...] = ()  # the admin list's columns showing it
+
+    def default_value(self) -> Any:
+        return copy.deepcopy(self.default)
+
+
+ENTRY_FIELDS = (
+    EntryField(
+        "description",
+        "description",
+        "string",
+        "",
+        "django_solidq.E019",
+        "Description",
+        "free text, shown in the admin",
+    ),
+    EntryField(
+        "schedule",
+        "schedule",
+        "cron line or phrase",
+        REQUIRED,
+        "django_solidq.E013",
+        "Schedule",
+        "when it runs (see [Schedule syntax](#schedule-syntax))",
+        "A cron line ('0 2 * * *', with an optional seconds field first) or a phrase ('every "
+        "day at 2am', 'every 5 minutes', '@hourly').",
+        listed=("schedule_display", "next_run"),
+    ),
+    EntryField(
+        "task",
+        "task_path",
+        "dotted path of a `@task` function (or the Task); this or `command` (`E016`)",
+        None,
+        "django_solidq.E014",
+        "Task",
+        "the task its jobs run",
+        "The dotted path of a @task function, e.g. myapp.tasks.cleanup. Give a task or a "
+        "command, not both.",
+        listed=("target",),
+    ),
+    EntryField(
+        "command",
+        "command",
+        "management command line; this or `task` (`E016`)",
+        None,
+        "django_solidq.E015",
+        "Command",
+        'a management command line, e.g. `"clearsessions"` (see [Commands](#commands))',
+        "A management command line, e.g. 'clearsessions --verbosity 0'. Give a task or a "
+        "command, not both.",
+        listed=("target",),
+    ),
+    EntryField(
+        "args",
+        "args",
+        "list of JSON values",
+        [],
+        "django_solidq.E018",
+        "Args",
+        "the task's positional arguments; not for commands",
+        'Positional arguments, a JSON list: ["weekly", 10]. Empty for none.',
+    ),
+    EntryField(
+        "kwargs",
+        "kwargs",
+        "dict of JSON values",
+        {},
+        "django_solidq.E018",
+        "Kwargs",
+        "the task's keyword arguments; not for commands",
+        'Keyword arguments, a JSON object: {"days": 7}. Empty for none.',
+    ),
+    EntryField(
+        "queue",
+        "queue_name",
+        "queue name",
+        None,
+        "django_solidq.E019",
+        "Queue",
+        "the queue of its jobs (`None`: the task's `queue_name`, or its `queue_as`)",
+        "Empty for the task's own queue.",
+        listed=("queue",),
+    ),
+    EntryField(
+        "priority",
+        "priority",
+        "whole number, -100 to 100",
+        None,
+        "django_solidq.E019",
+        "Priority",
+        "the priority of its jobs (`None`: the task's)",
+        "From -100 to 100, larger runs first. Empty for the task's own priority.",
+        listed=("priority",),
+    ),
 )
+BY_OPTION = {field.option: field for field in ENTRY_FIELDS}
+# The columns a recurring entry sets.
+DEFINITION_FIELDS = tuple(field.column for field in ENTRY_FIELDS)
 
 
 class RecurringTaskQuerySet(QueueQuerySet["RecurringTask"]):
@@ -129,52 +230,4 @@ class RecurringTask(models.Model):
 
     def parsed_schedule(self) -> Schedule:
         """The schedule (in ``TIME_ZONE`` unless it names a zone); raises InvalidSchedule."""
-        from django_solidq.schedule import parse_schedule
-
         return parse_schedule(self.schedule)
-
-    def call(self) -> tuple[Task, list[Any], dict[str, Any]]:
-        """The task to enqueue (with this row's queue and priority, on a SolidQueueBackend)
-        and its arguments. A command runs through ``django_solidq.recurring.run_command``."""
-        from django.utils.module_loading import import_string
-
-        from django_solidq.exceptions import TaskImportError
-        from django_solidq.recurring import refuse_commands_not_allowed, run_command, solid_task
-
-        refuse_commands_not_allowed(self)  # rows written by hand run no command line
-        if self.command is not None:
-            return solid_task(run_command, self.queue_name, self.priority), [self.command], {}
-        found = import_string(self.task_path or "")
-        if not isinstance(found, Task):
-            raise TaskImportError(f"Recurring task {self.key!r}: {self.task_path!r} is not a Task.")
-        return solid_task(found, self.queue_name, self.priority), list(self.args), self.kwargs
-
-    def enqueue_tick(self, run_at: datetime) -> Job | None:
-        """Enqueue the job of the tick ``run_at``: its ``RecurringExecution`` row and the job in
-        one transaction. The row is unique per (key, tick), so when another scheduler got this
-        tick first nothing is enqueued and None is returned."""
-        from django_solidq.backend import SolidQueueBackend
-
-        from .job import Job
-        from .recurring_execution import RecurringExecution
-
-        task, args, kwargs = self.call()
-        backend = task.get_backend()
-        assert isinstance(backend, SolidQueueBackend)  # solid_task() made sure of it
-        job, task = backend.prepare(task, args, kwargs)
-        try:
-            with queue_atomic():
-                RecurringExecution.objects.create(task_key=self.key, run_at=run_at, job_id=job.id)
-                Job.objects.enqueue(job)
-        except IntegrityError:
-            return None
-        backend._enqueued(job, task)  # task_enqueued, as for any enqueue
-        enqueued: Job = job
-        return enqueued
-
-    def run_now(self) -> TaskResult:
-        """Enqueue this task's job now, outside its schedule: no ``RecurringExecution`` row is
-        written, so its ticks are not disturbed."""
-        task, args, kwargs = self.call()
-        result: TaskResult = task.enqueue(*args, **kwargs)
-        return result

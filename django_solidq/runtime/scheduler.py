@@ -25,6 +25,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from django_solidq.models import RecurringTask
+from django_solidq.recurring import enqueue_tick, static_definitions
 from django_solidq.runtime import hooks
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.process import Registered
@@ -150,15 +151,7 @@ class Scheduler(Registered):
             self.ticks.load(rows, timezone.now())
 
     def sync_static(self) -> None:
-        from django_solidq.recurring import entry_problems, row_fields, static_entries
-
-        definitions: dict[str, dict[str, Any]] = {}
-        for key, options in static_entries().items():
-            problems = entry_problems(key, options, f"SOLIDQ['RECURRING'][{key!r}]")
-            for problem in problems:  # runjobs refuses these; skip them if it was bypassed
-                logger.error("%s: %s %s", problem.id, problem.msg, problem.hint)
-            if not problems:
-                definitions[key] = row_fields(options)
+        definitions = static_definitions()  # invalid entries are logged and skipped
         written, deleted = RecurringTask.objects.sync_static(definitions)
         logger.info(
             "%s: %d static recurring task(s) (%d written, %d removed)",
@@ -175,7 +168,7 @@ class Scheduler(Registered):
             while tick.next_at <= now and not self.stopping.is_set():
                 job = None
                 with hooks.reported(f"scheduler, recurring task {tick.task.key!r}") as turn:
-                    job = tick.task.enqueue_tick(tick.next_at)
+                    job = enqueue_tick(tick.task, tick.next_at)
                 if isinstance(turn.error, DatabaseError):
                     return False  # the database failed: this tick again, next turn
                 # Otherwise the task itself is broken: its tick is skipped.
