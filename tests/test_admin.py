@@ -10,10 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from django_solidq.admin import helpers
-from django_solidq.admin.jobs import JobAdmin
 from django_solidq.admin import actions as admin_actions
+from django_solidq.admin import helpers
 from django_solidq.admin import queues as queues_admin
+from django_solidq.admin.jobs import JobAdmin
 from django_solidq.models import (
     BlockedExecution,
     ClaimedExecution,
