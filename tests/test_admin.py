@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_solidq.admin import actions as admin_actions
-from django_solidq.admin import helpers
+from django_solidq.admin import helpers, job_actions
 from django_solidq.admin import queues as queues_admin
 from django_solidq.admin.jobs import JobAdmin
 from django_solidq.models import (
@@ -450,13 +450,13 @@ class TestRetry:
 
     def test_batches_are_separate_transactions(self, admin_client, db, monkeypatch):
         calls = []
-        original = admin_actions.RETRY.work
+        original = job_actions.RETRY.work
         monkeypatch.setattr(
-            admin_actions,
+            job_actions,
             "RETRY",
             admin_actions.BulkAction(
                 **{
-                    **admin_actions.RETRY.__dict__,
+                    **job_actions.RETRY.__dict__,
                     "batch_size": 2,
                     "work": lambda ids: calls.append(len(ids)) or original(ids),
                 }
@@ -560,7 +560,7 @@ class TestHistory:
         # Selected for Discard; a worker claimed the failed one's retry meanwhile: only the
         # pending job was discarded, and only it gets the entry.
         ReadyExecution.objects.filter(job=jobs.ready).discard()
-        admin_actions.log_action(request, admin_actions.DISCARD, [jobs.ready.pk, jobs.failed.pk], 1)
+        admin_actions.log_action(request, job_actions.DISCARD, [jobs.ready.pk, jobs.failed.pk], 1)
         assert list(LogEntry.objects.values_list("object_id", flat=True)) == [str(jobs.ready.pk)]
 
     def test_nothing_done_nothing_logged(self, admin_client, jobs):

@@ -1,7 +1,8 @@
-"""Mission Control's actions: Retry, Discard and Run now on selected jobs, and the one way
-every action (these, and clearing a queue) runs in batches and says what it did.
+"""How Mission Control's actions run: ``run_and_report``, the one way every action (the job
+actions, clearing a queue) works through its jobs in batches and says what it did; and
+``BulkAction``, an action on selected jobs (``job_actions`` has Retry, Discard, Run now).
 
-Each action asks first (a page saying which jobs it will touch, which it leaves alone and
+A bulk action asks first (a page saying which jobs it will touch, which it leaves alone and
 why), then acts on at most ``BULK_LIMIT`` jobs a click in short transactions, and records
 who did what in the admin's history."""
 
@@ -14,24 +15,16 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import ActionLocation
-from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from django_solidq.models import (
-    BlockedExecution,
-    FailedExecution,
-    Job,
-    ReadyExecution,
-    ScheduledExecution,
-)
+from django_solidq.models import Job
 
 from .filters import ORDERINGS, filter_state
 from .helpers import (
     BATCH_SIZE,
     BULK_LIMIT,
-    EXECUTIONS,
     capped_count,
     navigation,
     plural,
@@ -75,53 +68,6 @@ def run_and_report(
             messages.WARNING,
         )
     return done
-
-
-# --- which jobs an action applies to, and the notes on the others ---------------------------
-
-
-def _without(model: type[models.Model]) -> Any:
-    """Jobs without a row in ``model``: ``NOT EXISTS``, an anti-join the planner estimates
-    well (``LEFT JOIN … WHERE x.id IS NULL`` it takes for 1 row, and scans everything)."""
-    return ~Exists(model._default_manager.filter(job_id=OuterRef("pk")))
-
-
-def _only(sentence: str, *tables: type[models.Model]) -> Callable[..., list[str]]:
-    """A note when some selected jobs have no row in any of ``tables`` (so are left alone)."""
-
-    def notes(queryset: QuerySet[Job], status: str | None) -> list[str]:
-        if queryset.filter(*(_without(model) for model in tables)).exists():
-            return [f"{sentence}; the other selected jobs are left alone."]
-        return []
-
-    return notes
-
-
-def _running_or_ended(queryset: QuerySet[Job], status: str | None) -> list[str]:
-    notes = []
-    running = capped_count(queryset.filter(claimedexecution__isnull=False))
-    if running:
-        notes.append(
-            f"{_jobs(running, 'running job')} {_are(running)} left alone: a running job cannot "
-            "be discarded, it is in a worker's hands and finishes or fails on its own."
-        )
-    if status in EXECUTIONS:
-        # Jobs of an execution table have not ended; asking the database would make it
-        # look through every one of them (or every finished job) to find none.
-        return notes
-    ended = capped_count(queryset.filter(finished_at__isnull=False))
-    if ended:
-        notes.append(f"{_jobs(ended)} had already ended and {_are(ended)} left alone.")
-    return notes
-
-
-def _jobs(n: int, noun: str = "job") -> str:
-    """A capped count of jobs in words: '1 job', '3 running jobs', 'more than 10,000 jobs'."""
-    return f"{show_count(n)} {noun if n == 1 else noun + 's'}"
-
-
-def _are(n: int) -> str:
-    return "is" if n == 1 else "are"
 
 
 Part = tuple[str, QuerySet[Job]]  # a job state, the selected jobs in it
@@ -173,64 +119,6 @@ class BulkAction:
                 break
             ids += part.values_list("pk", flat=True)[: limit - len(ids)]
         return ids
-
-
-def _discard(job_ids: list[Any]) -> int:
-    return sum(
-        model.objects.filter(job_id__in=job_ids).discard()
-        for model in (ReadyExecution, ScheduledExecution, BlockedExecution, FailedExecution)
-    )
-
-
-def _run_now(job_ids: list[Any]) -> int:
-    # Blocked jobs first: a limited scheduled job made due now may block behind its limit,
-    # and must stay blocked (run outside the limit only when picked while blocked).
-    return (
-        BlockedExecution.objects.filter(job_id__in=job_ids).run_now()
-        + ScheduledExecution.objects.filter(job_id__in=job_ids).run_now()
-    )
-
-
-RETRY = BulkAction(
-    name="retry_jobs",
-    verb="Retry",
-    done="retried {jobs}",
-    explain="Failed jobs go back to their queue and run again; their errors are kept.",
-    states=("failed",),
-    work=lambda ids: FailedExecution.objects.filter(job_id__in=ids).retry(),
-    notes=_only("Only failed jobs can be retried", FailedExecution),
-    outcome=lambda: Q(finished_at__isnull=True) & _without(FailedExecution),
-)
-DISCARD = BulkAction(
-    name="discard_jobs",
-    verb="Discard",
-    done="discarded {jobs}",
-    explain=(
-        "Pending, scheduled, blocked and failed jobs end without running (again); they are "
-        "kept, marked discarded."
-    ),
-    states=("ready", "scheduled", "blocked", "failed"),
-    work=_discard,
-    notes=_running_or_ended,
-    outcome=lambda: Q(discarded_at__isnull=False),
-    destructive=True,
-)
-RUN_NOW = BulkAction(
-    name="run_jobs_now",
-    verb="Run now",
-    done="made {jobs} pending",
-    explain=(
-        "Scheduled jobs become pending now instead of at their scheduled time. Blocked jobs "
-        "become pending now, outside their concurrency limit (they take no permit)."
-    ),
-    states=("scheduled", "blocked"),
-    work=_run_now,
-    notes=_only(
-        "Only scheduled and blocked jobs can be run now", ScheduledExecution, BlockedExecution
-    ),
-    outcome=lambda: _without(ScheduledExecution) & _without(BlockedExecution),
-)
-BULK_ACTIONS = {action.name: action for action in (RETRY, DISCARD, RUN_NOW)}
 
 
 # --- confirm, act, record -------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The job admin: jobs by status, a job's page, and the Retry / Discard / Run now actions.
 
 What it is made of lives beside it: ``filters`` (the list filters), ``changelist`` (the
-capped counting), ``display`` (columns and a job's fields), ``actions`` (the actions), and
-``urls`` (Mission Control's pages, mounted under this admin's URLs)."""
+capped counting), ``display`` (columns and a job's fields), ``job_actions`` (the actions),
+and ``urls`` (Mission Control's pages, mounted under this admin's URLs)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from django.urls import URLPattern
 
 from django_solidq.models import Job, reporting
 
-from . import actions
+from . import job_actions
 from .changelist import JobChangeList, counted_rows
 from .display import JobDisplay
 from .filters import (
@@ -43,7 +43,6 @@ from .urls import mission_control_urls
 
 DETAIL = ["job_id", "state_display", "attempts_display", "worker_display"]
 FIELDS = ["task_path", "queue_name", "priority", "backend", "concurrency_key"]
-ACTION_PLACES = [ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM]
 
 
 @admin.register(Job)
@@ -67,7 +66,7 @@ class JobAdmin(JobDisplay, ReadOnlyAdmin):
     show_facets = admin.ShowFacets.NEVER
     paginator = CappedPaginator
     count_cap = COUNT_CAP  # what the list says past the paginator's cap
-    actions = ["retry_jobs", "discard_jobs", "run_jobs_now"]
+    actions = [job_actions.retry_jobs, job_actions.discard_jobs, job_actions.run_jobs_now]
     fieldsets = [
         (None, {"fields": [*DETAIL[:2], *FIELDS, *DETAIL[2:]]}),
         ("Arguments", {"fields": ["args_display", "kwargs_display"]}),
@@ -168,39 +167,7 @@ class JobAdmin(JobDisplay, ReadOnlyAdmin):
         state = getattr(request, "solidq_job_state", None)
         if action_location != ActionLocation.CHANGE_FORM or state is None:
             return offered
-        bulk = actions.BULK_ACTIONS
-        return {
-            name: action
-            for name, action in offered.items()
-            if name not in bulk or state in bulk[name].states
-        }
-
-    @admin.action(
-        permissions=["retry"],
-        description="Retry",
-        description_plural="Retry selected failed jobs",
-        location=ACTION_PLACES,
-    )
-    def retry_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
-        return actions.perform_bulk(self, request, queryset, actions.RETRY)
-
-    @admin.action(
-        permissions=["discard"],
-        description="Discard",
-        description_plural="Discard selected jobs",
-        location=ACTION_PLACES,
-    )
-    def discard_jobs(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
-        return actions.perform_bulk(self, request, queryset, actions.DISCARD)
-
-    @admin.action(
-        permissions=["run_now"],
-        description="Run now",
-        description_plural="Run selected scheduled jobs now",
-        location=ACTION_PLACES,
-    )
-    def run_jobs_now(self, request: HttpRequest, queryset: QuerySet[Job]) -> HttpResponse | None:
-        return actions.perform_bulk(self, request, queryset, actions.RUN_NOW)
+        return job_actions.applicable(offered, state)
 
     # Mission Control's pages: under this admin's URLs, declared in ``urls``
     def get_urls(self) -> list[URLPattern]:
