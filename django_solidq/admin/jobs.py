@@ -41,9 +41,6 @@ from .helpers import (
 )
 from .urls import mission_control_urls
 
-DETAIL = ["job_id", "state_display", "attempts_display", "worker_display"]
-FIELDS = ["task_path", "queue_name", "priority", "backend", "concurrency_key"]
-
 
 @admin.register(Job)
 class JobAdmin(JobDisplay, ReadOnlyAdmin):
@@ -67,20 +64,25 @@ class JobAdmin(JobDisplay, ReadOnlyAdmin):
     paginator = CappedPaginator
     count_cap = COUNT_CAP  # what the list says past the paginator's cap
     actions = [job_actions.retry_jobs, job_actions.discard_jobs, job_actions.run_jobs_now]
+    # a job's page: the job's columns, and what ``JobDisplay`` computes (the ``*_display``s)
     fieldsets = [
-        (None, {"fields": [*DETAIL[:2], *FIELDS, *DETAIL[2:]]}),
+        (
+            None,
+            {
+                "fields": [
+                    *("job_id", "state_display", "task_path", "queue_name", "priority"),
+                    *("backend", "concurrency_key", "attempts_display", "worker_display"),
+                ]
+            },
+        ),
         ("Arguments", {"fields": ["args_display", "kwargs_display"]}),
         ("Return value", {"fields": ["return_value_display"]}),
         ("Timeline", {"fields": ["timeline_display"]}),
         ("Attempts and errors", {"fields": ["errors_display"]}),
     ]
     readonly_fields = [
-        *DETAIL,
-        "args_display",
-        "kwargs_display",
-        "return_value_display",
-        "timeline_display",
-        "errors_display",
+        *("job_id", "state_display", "attempts_display", "worker_display", "args_display"),
+        *("kwargs_display", "return_value_display", "timeline_display", "errors_display"),
     ]
 
     # the actions' permissions (``@admin.action(permissions=[...])`` asks for these)
