@@ -90,7 +90,11 @@ def queue_stats(
 ) -> list[QueueStats]:
     """Every known queue, by name (at most ``limit``): those holding a job in an execution
     table, paused, or named by a worker. Six statements whatever the number of queues: one
-    grouped count per execution table (pending with its oldest row), the pauses."""
+    grouped count per execution table (pending with its oldest row), the pauses.
+
+    A grouped count reads its table's queue index once, whole; counts past ``cap`` are
+    reported as ``cap + 1`` ("more than"), as the capped counts per queue it replaces did
+    (those stopped reading at ``cap + 1`` rows, but cost four statements per queue)."""
     now = now or timezone.now()
     ready = (
         ReadyExecution.objects.order_by()
