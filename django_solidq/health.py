@@ -12,10 +12,9 @@ from typing import Any
 from django.utils import timezone
 
 from .conf import get_config
-from .models import FailedExecution, Pause, Process, ReadyExecution
+from .models import FailedExecution, Process, reporting
 
 KINDS = ("supervisor", "worker", "dispatcher", "scheduler")
-MAX_QUEUES = 200
 
 
 def alive_processes(hostname: str | None = None, now: datetime | None = None) -> Counter[str]:
@@ -29,15 +28,14 @@ def alive_processes(hostname: str | None = None, now: datetime | None = None) ->
 
 def queue_latencies(now: datetime | None = None) -> dict[str, float]:
     """Seconds the oldest ready job of each unpaused queue has waited (queues with ready
-    jobs only): one indexed probe per queue."""
+    jobs only): one grouped query for all queues, and the pauses."""
     now = now or timezone.now()
-    paused = set(Pause.objects.values_list("queue_name", flat=True))
-    latencies = {}
-    for name in ReadyExecution.objects.distinct_values("queue_name", MAX_QUEUES):
-        oldest = ReadyExecution.objects.oldest_created_at(name)
-        if name not in paused and oldest is not None:
-            latencies[name] = max(0.0, (now - oldest).total_seconds())
-    return latencies
+    paused = reporting.paused_queues()
+    return {
+        name: max(0.0, (now - oldest).total_seconds())
+        for name, oldest in sorted(reporting.oldest_ready().items())
+        if name not in paused
+    }
 
 
 def failed_count(cap: int) -> int:

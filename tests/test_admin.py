@@ -10,9 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from django_solidq.admin import helpers
-from django_solidq.admin import jobs as jobs_admin
+from django_solidq.admin import actions as admin_actions
+from django_solidq.admin import helpers, job_actions
 from django_solidq.admin import queues as queues_admin
+from django_solidq.admin.jobs import JobAdmin
 from django_solidq.models import (
     BlockedExecution,
     ClaimedExecution,
@@ -24,6 +25,7 @@ from django_solidq.models import (
     RecurringExecution,
     RecurringTask,
     ScheduledExecution,
+    reporting,
 )
 from django_solidq.testing import perform_enqueued_jobs
 from tests.app import tasks
@@ -199,8 +201,8 @@ class TestJobLists:
 
     def test_counts_are_capped_and_say_more_than(self, admin_client, db, monkeypatch):
         monkeypatch.setattr(helpers, "COUNT_CAP", 3)
-        monkeypatch.setattr(jobs_admin.JobAdmin, "count_cap", 3)
-        monkeypatch.setattr(jobs_admin.JobAdmin, "list_per_page", 2)
+        monkeypatch.setattr(JobAdmin, "count_cap", 3)
+        monkeypatch.setattr(JobAdmin, "list_per_page", 2)
         for i in range(5):
             tasks.add.enqueue(i, i)
         content = admin_client.get(JOBS).content.decode()
@@ -298,7 +300,7 @@ class TestOtherPages:
         ReadyExecution.objects.filter(job_id=pending.id).update(
             created_at=now - timedelta(minutes=7)
         )
-        waits = Job.objects.waits_by_queue(now - timedelta(hours=1))
+        waits = reporting.waits_by_queue(now - timedelta(hours=1), booted=None).queued
         assert sorted(waits["mail"]) == [1, 2, 3, 4, 100] and waits["reports"] == [5]
         response = admin_client.get(DASHBOARD, {"hours": "1"})
         rows = {row["name"]: row for row in response.context["latencies"]}
@@ -433,7 +435,7 @@ class TestRetry:
         assert list(FailedExecution.objects.values_list("job_id", flat=True)) == [other.pk]
 
     def test_a_click_is_capped_and_says_so(self, admin_client, db, monkeypatch):
-        monkeypatch.setattr(jobs_admin, "BULK_LIMIT", 2)
+        monkeypatch.setattr(admin_actions, "BULK_LIMIT", 2)
         failures = [failed_job() for _ in range(5)]
         response = act(
             admin_client,
@@ -448,13 +450,13 @@ class TestRetry:
 
     def test_batches_are_separate_transactions(self, admin_client, db, monkeypatch):
         calls = []
-        original = jobs_admin.RETRY.work
+        original = job_actions.RETRY.work
         monkeypatch.setattr(
-            jobs_admin,
+            job_actions,
             "RETRY",
-            jobs_admin.BulkAction(
+            admin_actions.BulkAction(
                 **{
-                    **jobs_admin.RETRY.__dict__,
+                    **job_actions.RETRY.__dict__,
                     "batch_size": 2,
                     "work": lambda ids: calls.append(len(ids)) or original(ids),
                 }
@@ -558,7 +560,7 @@ class TestHistory:
         # Selected for Discard; a worker claimed the failed one's retry meanwhile: only the
         # pending job was discarded, and only it gets the entry.
         ReadyExecution.objects.filter(job=jobs.ready).discard()
-        jobs_admin.log_action(request, jobs_admin.DISCARD, [jobs.ready.pk, jobs.failed.pk], 1)
+        admin_actions.log_action(request, job_actions.DISCARD, [jobs.ready.pk, jobs.failed.pk], 1)
         assert list(LogEntry.objects.values_list("object_id", flat=True)) == [str(jobs.ready.pk)]
 
     def test_nothing_done_nothing_logged(self, admin_client, jobs):
@@ -643,14 +645,14 @@ class TestPermissions:
         assert "No action selected." in messages_of(refused)
         refused = without.post(JOBS, {**data, "post": "yes"}, follow=True)
         assert "No action selected." in messages_of(refused)
-        assert job(str(target.pk)).execution(jobs_admin.EXECUTIONS[state]) is not None
+        assert job(str(target.pk)).execution(helpers.EXECUTIONS[state]) is not None
         with_it = client_with("view_job", permission, username="with")
         names = [
             name for name, _ in with_it.get(JOBS).context["action_form"].fields["action"].choices
         ]
         assert action in names
         act(with_it, action, [target.pk])
-        assert job(str(target.pk)).execution(jobs_admin.EXECUTIONS[state]) is None
+        assert job(str(target.pk)).execution(helpers.EXECUTIONS[state]) is None
 
     def test_an_action_on_the_job_page_needs_its_permission(self, jobs):
         client = client_with("view_job", "discard_job")
@@ -708,8 +710,9 @@ class TestModelMethods:
     def test_distinct_values_is_a_loose_scan(self, db):
         for queue in ("b", "a", "b", "c"):
             tasks.add.using(queue_name=queue).enqueue(1, 1)
-        assert Job.objects.distinct_values("queue_name") == ["a", "b", "c"]
-        assert ReadyExecution.objects.distinct_values("queue_name", limit=2) == ["a", "b"]
+        assert reporting.distinct_values(Job.objects.all(), "queue_name") == ["a", "b", "c"]
+        ready = ReadyExecution.objects.all()
+        assert reporting.distinct_values(ready, "queue_name", limit=2) == ["a", "b"]
 
     def test_scheduled_run_now_and_discard(self, db):
         first = tasks.add.using(run_after=timedelta(hours=1)).enqueue(1, 1)
@@ -733,7 +736,7 @@ class TestModelMethods:
     def test_queue_stats_include_paused_and_configured_queues(self, db):
         Pause.objects.pause("quiet")
         tasks.add.using(queue_name="busy").enqueue(1, 1)
-        stats = {row["name"]: row for row in ReadyExecution.objects.queue_stats(cap=10)}
+        stats = {row.name: row.as_dict() for row in reporting.queue_stats(cap=10)}
         assert stats["quiet"]["paused"] and stats["quiet"]["pending"] == 0
         assert stats["busy"]["pending"] == 1 and stats["busy"]["latency"] is not None
 
@@ -744,7 +747,7 @@ class TestModelMethods:
         BlockedExecution.objects.filter(job=blocked).update(queue_name="waiting")
         failed = tasks.fail.using(queue_name="broken").enqueue("x")
         perform_enqueued_jobs()
-        stats = {row["name"]: row for row in ReadyExecution.objects.queue_stats(cap=10)}
+        stats = {row.name: row.as_dict() for row in reporting.queue_stats(cap=10)}
         assert stats["later"]["scheduled"] == 1 and stats["later"]["pending"] == 0
         assert "waiting" in stats
         assert stats["broken"]["failed"] == 1
@@ -758,7 +761,7 @@ class TestModelMethods:
             "default",
             "tests.app.tasks.Boom",
         )
-        assert FailedExecution.objects.recent_exception_classes(10) == ["tests.app.tasks.Boom"]
+        assert reporting.recent_exception_classes(10) == ["tests.app.tasks.Boom"]
 
     def test_migration_0002_fills_the_failure_columns_of_older_rows(self, db):
         import importlib
@@ -790,10 +793,10 @@ class TestModelMethods:
         tasks.add.enqueue(1, 1)
         failed_job()
         since = timezone.now() - timedelta(hours=1)
-        assert sum(Job.objects.finished_per_minute(since).values()) == 1
-        assert sum(FailedExecution.objects.per_minute(since).values()) == 1
-        assert FailedExecution.objects.top_tasks(since) == [("tests.app.tasks.fail", 1)]
-        assert Job.objects.durations_by_task(since)[0]["task_path"] == "tests.app.tasks.add"
+        assert sum(reporting.finished_per_minute(since).values()) == 1
+        assert sum(reporting.failed_per_minute(since).values()) == 1
+        assert reporting.top_failing_tasks(since) == [("tests.app.tasks.fail", 1)]
+        assert reporting.durations_by_task(since)[0]["task_path"] == "tests.app.tasks.add"
 
 
 # --- without django-admin-interface ------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.db import connections
 
 from django_solidq.models import Job
+from django_solidq.models.reporting import raised, search_arguments
 from tests.app import tasks
 
 pytestmark = pytest.mark.django_db
@@ -32,16 +33,16 @@ def postgres() -> bool:
 def test_argument_search_matches_text_anywhere_in_args_and_kwargs(db):
     first = tasks.echo.enqueue("Invoice-ABC-123", account={"Owner": "Zoë"})
     tasks.echo.enqueue("other")
-    assert [str(j.pk) for j in Job.objects.search_arguments("abc-12")] == [first.id]
-    assert [str(j.pk) for j in Job.objects.search_arguments("OWNER")] == [first.id]
-    assert [str(j.pk) for j in Job.objects.search_arguments("100%")] == []
+    assert [str(j.pk) for j in search_arguments(Job.objects.all(), "abc-12")] == [first.id]
+    assert [str(j.pk) for j in search_arguments(Job.objects.all(), "OWNER")] == [first.id]
+    assert [str(j.pk) for j in search_arguments(Job.objects.all(), "100%")] == []
     # Written escaped in the stored JSON (SQLite also escapes non-ASCII letters).
     quoted = tasks.echo.enqueue('say "hi"', path="back\\slash", name="日本")
     for term in ('say "hi"', "back\\slash", "Zoë", "日本"):
         expected = first.id if term == "Zoë" else quoted.id
-        assert [str(j.pk) for j in Job.objects.search_arguments(term)] == [expected], term
+        assert [str(j.pk) for j in search_arguments(Job.objects.all(), term)] == [expected], term
     if postgres():
-        assert "solidq_job_arguments_trgm" in plan(Job.objects.search_arguments("abc-12"))
+        assert "solidq_job_arguments_trgm" in plan(search_arguments(Job.objects.all(), "abc-12"))
     else:
         assert "solidq_job_arguments_trgm" not in index_names()
 
@@ -58,9 +59,9 @@ def test_exception_filter_over_all_jobs(db):
         task_path="t",
         errors=[{"exception_class_path": "x.Y", "message": 'see "app.errors.Declined"'}],
     )
-    assert list(Job.objects.raised("app.errors.Declined")) == [job]
+    assert list(raised(Job.objects.all(), "app.errors.Declined")) == [job]
     if postgres():
-        assert "solidq_job_errors" in plan(Job.objects.raised("app.errors.Declined"))
+        assert "solidq_job_errors" in plan(raised(Job.objects.all(), "app.errors.Declined"))
     else:
         assert "solidq_job_errors" not in index_names()
 

@@ -11,16 +11,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
 
-from django_solidq.models import BlockedExecution, Job, Process, ReadyExecution
+from django_solidq.models import BlockedExecution, Job, Pause, Process, ReadyExecution
 from django_solidq.testing import perform_enqueued_jobs
 from tests.app import tasks
 
-# Declared in Job.Meta.permissions; created here too until their migration exists.
+# Declared in Job.Meta.permissions and Pause.Meta.permissions; created here too, as a
+# transactional test's flush removes the ones post_migrate made.
 CUSTOM_PERMISSIONS = {
-    "retry_job": "Can retry failed jobs",
-    "discard_job": "Can discard jobs and clear queues",
-    "run_job_now": "Can run scheduled jobs now",
-    "pause_queue": "Can pause and resume queues",
+    "retry_job": (Job, "Can retry failed jobs"),
+    "discard_job": (Job, "Can discard jobs and clear queues"),
+    "run_job_now": (Job, "Can run scheduled jobs now"),
+    "pause_queue": (Pause, "Can pause and resume queues"),
 }
 
 
@@ -37,10 +38,11 @@ class Jobs:
 
 
 def ensure_custom_permissions() -> None:
-    content_type = ContentType.objects.get_for_model(Job)
-    for codename, name in CUSTOM_PERMISSIONS.items():
+    for codename, (model, name) in CUSTOM_PERMISSIONS.items():
         Permission.objects.get_or_create(
-            content_type=content_type, codename=codename, defaults={"name": name}
+            content_type=ContentType.objects.get_for_model(model),
+            codename=codename,
+            defaults={"name": name},
         )
 
 

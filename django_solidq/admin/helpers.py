@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timesince import timesince, timeuntil
 
+from .guard import guard_urls
+
 # Lists and stats count rows up to here and say "more than" after: no COUNT(*) of a big table.
 COUNT_CAP = 10_000
 # One click of a bulk action handles at most this many jobs, in batches of BATCH_SIZE (each
@@ -46,13 +48,18 @@ EXECUTIONS = {
     "failed": "failedexecution",
 }
 
-# The custom permissions (Job.Meta.permissions) each action needs.
+# The custom permission each action needs: Job.Meta.permissions, and Pause's for pausing.
 PERMISSIONS = {
     "retry": "django_solidq.retry_job",
     "discard": "django_solidq.discard_job",
     "run_now": "django_solidq.run_job_now",
     "pause": "django_solidq.pause_queue",
 }
+
+
+def may(request: HttpRequest, action: str) -> bool:
+    """Whether the user holds the permission of ``action`` (a key of PERMISSIONS)."""
+    return request.user.has_perm(PERMISSIONS[action])
 
 
 def capped_count(queryset: QuerySet[Any], cap: int | None = None) -> int:
@@ -211,9 +218,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     @property
     def urls(self) -> list[URLPattern]:
-        from .guard import guard_urls  # every page: no NUL, no overlong query parameter
-
-        return guard_urls(self.get_urls())
+        return guard_urls(self.get_urls())  # every page: no NUL, no overlong query parameter
 
     def changeform_view(
         self,

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from django_solidq.conf import get_config
 from django_solidq.models import ClaimedExecution, Process
@@ -130,7 +130,7 @@ class ProcessAdmin(ReadOnlyAdmin):
                 '<span class="solidq-badge solidq-failed" title="{}">stale</span>',
                 "No heartbeat within PROCESS_ALIVE_THRESHOLD: presumed dead.",
             )
-        return mark_safe('<span class="solidq-badge solidq-finished">alive</span>')
+        return format_html('<span class="solidq-badge solidq-finished">{}</span>', "alive")
 
     @admin.display(description="running jobs", ordering="running_count")
     def running(self, process: Process) -> SafeString | str:

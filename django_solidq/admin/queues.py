@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from django_solidq.models import Job, Pause, ReadyExecution
+from django_solidq.models import Job, Pause, ReadyExecution, reporting
 
-from .helpers import (
-    COUNT_CAP,
-    capped_count,
-    duration,
-    mission_context,
-    plural,
-    run_batched,
-    show_count,
-)
+from .actions import run_and_report
+from .helpers import COUNT_CAP, capped_count, duration, may, mission_context, plural, show_count
 
-if TYPE_CHECKING:
-    from .jobs import JobAdmin
-
-# Queues the page lists at most (each a few indexed probes).
+# Queues the page lists at most.
 MAX_QUEUES = 200
 # Clearing a queue discards at most this many pending jobs a click, CLEAR_BATCH at a time.
 CLEAR_LIMIT = 10_000
 CLEAR_BATCH = 500
 
 
-def _check_view(model_admin: JobAdmin, request: HttpRequest) -> None:
+def _check_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> None:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
 
@@ -45,7 +35,7 @@ def _queue_name(request: HttpRequest) -> str:
     return name
 
 
-def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+def queues_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     _check_view(model_admin, request)
     jobs = reverse("admin:django_solidq_job_changelist")
     rows = []
@@ -69,8 +59,8 @@ def queues_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
     context = {
         **mission_context(model_admin, request, "Queues", "queues"),
         "queues": rows,
-        "can_pause": model_admin.has_pause_permission(request),
-        "can_discard": model_admin.has_discard_permission(request),
+        "can_pause": may(request, "pause"),
+        "can_discard": may(request, "discard"),
     }
     return TemplateResponse(request, "django_solidq/queues.html", context)
 
@@ -79,38 +69,31 @@ def all_queues() -> list[dict[str, Any]]:
     """Every queue that holds a job in any state (the dashboard's too), is paused or is named
     by a worker: ``queue_stats``' queues, and those whose jobs have all ended (nothing to
     count in the execution tables: zeros)."""
-    stats = ReadyExecution.objects.queue_stats(cap=COUNT_CAP, limit=MAX_QUEUES)
+    stats = [row.as_dict() for row in reporting.queue_stats(cap=COUNT_CAP, limit=MAX_QUEUES)]
     known = {row["name"] for row in stats}
     ended = [
-        {
-            "name": name,
-            "pending": 0,
-            "scheduled": 0,
-            "latency": None,
-            "oldest": None,
-            "running": 0,
-            "failed": 0,
-            "paused": False,
-        }
-        for name in Job.objects.distinct_values("queue_name", MAX_QUEUES)
+        reporting.QueueStats(name, 0, 0, 0, 0, None, None, paused=False).as_dict()
+        for name in reporting.distinct_values(Job.objects.all(), "queue_name", MAX_QUEUES)
         if name not in known
     ]
     return sorted([*stats, *ended], key=lambda row: row["name"])
 
 
-def pause_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+def pause_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     return _set_paused(model_admin, request, paused=True)
 
 
-def resume_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+def resume_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     return _set_paused(model_admin, request, paused=False)
 
 
-def _set_paused(model_admin: JobAdmin, request: HttpRequest, paused: bool) -> HttpResponse:
+def _set_paused(
+    model_admin: admin.ModelAdmin[Any], request: HttpRequest, paused: bool
+) -> HttpResponse:
     """POST only, with the pause permission: pause or resume the queue named in the form."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    if not model_admin.has_pause_permission(request):
+    if not may(request, "pause"):
         raise PermissionDenied
     name = _queue_name(request)
     if paused:
@@ -123,9 +106,9 @@ def _set_paused(model_admin: JobAdmin, request: HttpRequest, paused: bool) -> Ht
     return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))
 
 
-def clear_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
+def clear_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     """GET: what clearing would do; POST: discard the queue's pending jobs (capped)."""
-    if not model_admin.has_discard_permission(request):
+    if not may(request, "discard"):
         raise PermissionDenied
     name = _queue_name(request)
     pending = ReadyExecution.objects.filter(queue_name=name)
@@ -141,28 +124,15 @@ def clear_view(model_admin: JobAdmin, request: HttpRequest) -> HttpResponse:
             "paused": Pause.objects.is_paused(name),
         }
         return TemplateResponse(request, "django_solidq/confirm_clear.html", context)
-    ids = list(pending.order_by("id").values_list("id", flat=True)[:CLEAR_LIMIT])
-    done, out_of_time = run_batched(
-        ids, lambda batch: ReadyExecution.objects.filter(id__in=batch).discard(), CLEAR_BATCH
-    )
-    model_admin.message_user(
+    run_and_report(
+        model_admin,
         request,
-        f"Discarded {plural(done, 'pending job')} of queue {name!r}.",
-        messages.SUCCESS,
+        list(pending.order_by("id").values_list("id", flat=True)[:CLEAR_LIMIT]),
+        lambda batch: ReadyExecution.objects.filter(id__in=batch).discard(),
+        lambda n: f"Discarded {plural(n, 'pending job')} of queue {name!r}.",
+        limit=CLEAR_LIMIT,
+        more_left=pending.exists,
+        again="Clear it again to continue.",
+        batch_size=CLEAR_BATCH,
     )
-    if done < len(ids) and not out_of_time:
-        model_admin.message_user(
-            request,
-            f"{plural(len(ids) - done, 'job')} "
-            f"{'was' if len(ids) - done == 1 else 'were'} being claimed by a worker and "
-            "left alone.",
-            messages.WARNING,
-        )
-    if (out_of_time or len(ids) == CLEAR_LIMIT) and pending.exists():
-        model_admin.message_user(
-            request,
-            f"Stopped after {plural(done, 'job')} to keep this request short; the queue still has "
-            "pending jobs. Clear it again to continue.",
-            messages.WARNING,
-        )
     return HttpResponseRedirect(reverse("admin:django_solidq_job_queues"))

@@ -1,4 +1,4 @@
-"""Gauges read from the queue tables at scrape time: a few indexed queries per queue."""
+"""Gauges read from the queue tables at scrape time: a few grouped queries for all queues."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from django_solidq.health import KINDS, alive_processes
-from django_solidq.models import ReadyExecution
+from django_solidq.models import reporting
 
 logger = logging.getLogger("django_solidq.metrics")
-CAP = 10_000  # counts stop at CAP + 1: no scrape counts a whole big table
+CAP = 10_000  # counts are reported up to CAP + 1 (one grouped count per table a scrape)
 STATES = ("pending", "scheduled", "running", "failed")
 
 
@@ -23,7 +23,7 @@ class QueueCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
-            stats = ReadyExecution.objects.queue_stats(cap=CAP)
+            stats = reporting.queue_stats(cap=CAP)
             alive = alive_processes()
         except DatabaseError as exc:
             logger.warning("Queue metrics skipped: the queue database failed: %s", exc)
@@ -43,10 +43,10 @@ class QueueCollector(Collector):
         )
         for row in stats:
             for state in STATES:
-                jobs.add_metric([row["name"], state], row[state])
-            wait = row["latency"].total_seconds() if row["latency"] is not None else 0.0
-            latency.add_metric([row["name"]], max(0.0, wait))
-            paused.add_metric([row["name"]], 1.0 if row["paused"] else 0.0)
+                jobs.add_metric([row.name, state], getattr(row, state))
+            wait = row.latency.total_seconds() if row.latency is not None else 0.0
+            latency.add_metric([row.name], max(0.0, wait))
+            paused.add_metric([row.name], 1.0 if row.paused else 0.0)
         processes = GaugeMetricFamily(
             "solidq_processes_alive",
             "Processes heartbeating within the alive threshold, by kind.",

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Count
-from django.db.models.functions import TruncMinute
 
 from django_solidq.conf import queue_database
 from django_solidq.ops import ops_for
@@ -96,35 +93,8 @@ class QueueQuerySet(models.QuerySet[M]):
     ) -> None:
         super().__init__(model, query, using or queue_database(), hints)
 
-    def distinct_values(self, field: str, limit: int = 100) -> list[str]:
-        """Up to ``limit`` distinct values of an indexed column, smallest first, one indexed
-        ``> previous ORDER BY field LIMIT 1`` probe each (a loose index scan), so the cost is
-        the number of values, not of rows. For the admin's filters and queue lists."""
-        found: list[str] = []
-        rows = self.exclude(**{f"{field}__isnull": True}).order_by(field)
-        while len(found) < limit:
-            probe = rows.filter(**{f"{field}__gt": found[-1]}) if found else rows
-            value = probe.values_list(field, flat=True).first()
-            if value is None:
-                break
-            found.append(value)
-        return found
-
 
 def field_named(obj: models.Model, name: str) -> models.Field[Any, Any]:
     field = obj._meta.get_field(name)
     assert isinstance(field, models.Field)
     return field
-
-
-def per_minute(rows: models.QuerySet[Any], field: str) -> dict[datetime, int]:
-    """How many of ``rows`` fall in each whole minute (UTC) of their ``field``: one grouped
-    count (``count(*)``: an index-only scan where the index holds the columns)."""
-    counted = (
-        rows.annotate(minute=TruncMinute(field, tzinfo=UTC))
-        .order_by()
-        .values("minute")
-        .annotate(n=Count("*"))
-        .values_list("minute", "n")
-    )
-    return dict(counted)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import models
-from django.db.models import Count
 
-from .base import per_minute, queue_atomic, tables
+from .base import queue_atomic, tables
 from .execution import Execution, ExecutionQuerySet
 from .job import Job
 
@@ -39,27 +36,6 @@ class FailedExecutionQuerySet(ExecutionQuerySet["FailedExecution"]):
             job.save(using=self.db, update_fields=["exception_executions"])
             job.enter(None)
         return True
-
-    def recent_exception_classes(self, limit: int, sample: int = 200) -> list[str]:
-        """The exception classes of the latest ``sample`` failures, sorted, at most ``limit``."""
-        recent = self.order_by("-created_at").values_list("exception_class", flat=True)[:sample]
-        return sorted(set(recent) - {""})[:limit]
-
-    def per_minute(self, since: datetime) -> dict[datetime, int]:
-        """Jobs that failed for good since ``since`` (and are still failed), per minute."""
-        return per_minute(self.filter(created_at__gte=since), "created_at")
-
-    def top_tasks(self, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
-        """The tasks with the most jobs failed since ``since``, most first."""
-        rows = (
-            self.filter(created_at__gte=since)
-            .order_by()
-            .values("task_path")
-            .annotate(n=Count("id"))
-            .order_by("-n", "task_path")
-            .values_list("task_path", "n")[:limit]
-        )
-        return list(rows)
 
 
 FailedExecutionManager = models.Manager.from_queryset(FailedExecutionQuerySet)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import connections, models
+from django.db import models
 from django.db.models import Q
 from django.tasks import Task
 from django.utils import timezone
@@ -22,8 +21,7 @@ from django_solidq.ops import ops_for
 from django_solidq.ops.rows import cached_relation, raw_delete
 from django_solidq.retries import lost_attempts
 
-from .base import QueueQuerySet, per_minute, queue_atomic, tables
-from .expressions import ArgumentsText, RaisedClass
+from .base import QueueQuerySet, queue_atomic, tables
 from .semaphore import Semaphore
 
 if TYPE_CHECKING:
@@ -99,24 +97,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
         # django-stubs types positional values one per field, not a spread list:
         return Job(*[values.get(name) for name in _job_columns()])  # type: ignore[misc]
 
-    def search_arguments(self, term: str) -> JobQuerySet:
-        """Jobs whose positional or keyword arguments (as JSON text) contain ``term``, in any
-        case. On PostgreSQL a term of 3+ characters is looked up in a trigram index."""
-        found = Q(arguments_text__icontains=term)
-        # JSON text escapes quotes and backslashes, and (SQLite) non-ASCII letters: look for
-        # the term as it is written there too.
-        escaped = json.dumps(term)[1:-1]
-        if escaped != term:
-            found |= Q(arguments_text__icontains=escaped)
-        return self.alias(arguments_text=ArgumentsText()).filter(found)
-
-    def raised(self, exception_class_path: str) -> JobQuerySet:
-        """Jobs with an attempt that raised this exception class (exactly this path)."""
-        if connections[self.db].features.supports_json_field_contains:
-            # JSON containment, no text cast (PostgreSQL: GIN index solidq_job_errors).
-            return self.filter(errors__contains=[{"exception_class_path": exception_class_path}])
-        return self.filter(RaisedClass(exception_class_path))
-
     def finished(self) -> JobQuerySet:
         return self.filter(finished_at__isnull=False)
 
@@ -139,48 +119,6 @@ class JobQuerySet(QueueQuerySet["Job"]):
     def with_executions(self) -> JobQuerySet:
         """Join every execution table, so a job's state reads in one query."""
         return self.select_related(*EXECUTIONS)
-
-    def finished_per_minute(self, since: datetime) -> dict[datetime, int]:
-        """Jobs that finished successfully since ``since``, per minute (UTC, truncated)."""
-        rows = self.filter(finished_at__gte=since, discarded_at__isnull=True)
-        return per_minute(rows, "finished_at")
-
-    def waits_by_queue(self, since: datetime, sample: int = 2000) -> dict[str, list[float]]:
-        """Per queue, how long each of the latest ``sample`` jobs finished since ``since``
-        waited to start: from when it was due (enqueued, or its later scheduled time) to its
-        first attempt, in seconds. One index walk of ``solidq_job_finished``."""
-        rows = (
-            self.filter(finished_at__gte=since, started_at__isnull=False)
-            .order_by("-finished_at")
-            .values_list("queue_name", "enqueued_at", "scheduled_at", "started_at")[:sample]
-        )
-        waits: dict[str, list[float]] = {}
-        for queue_name, enqueued, scheduled, started in rows:
-            if started is None:  # excluded above; for the type checker
-                continue
-            due = max(enqueued, scheduled) if scheduled else enqueued
-            waits.setdefault(queue_name, []).append(max(0.0, (started - due).total_seconds()))
-        return waits
-
-    def durations_by_task(self, since: datetime, sample: int = 2000) -> list[dict[str, Any]]:
-        """Per task, the last attempt's run time over the latest ``sample`` successful jobs
-        finished since ``since``: count, mean and max seconds, slowest mean first."""
-        rows = (
-            self.filter(
-                finished_at__gte=since, discarded_at__isnull=True, last_attempted_at__isnull=False
-            )
-            .order_by("-finished_at")
-            .values_list("task_path", "last_attempted_at", "finished_at")[:sample]
-        )
-        by_task: dict[str, list[float]] = {}
-        for task_path, started, finished in rows:
-            if started is not None and finished is not None:
-                by_task.setdefault(task_path, []).append((finished - started).total_seconds())
-        stats = [
-            {"task_path": t, "count": len(s), "mean": sum(s) / len(s), "max": max(s)}
-            for t, s in by_task.items()
-        ]
-        return sorted(stats, key=lambda row: row["mean"], reverse=True)
 
 
 @functools.cache
@@ -228,12 +166,12 @@ class Job(models.Model):
 
     class Meta:
         db_table = "solidq_jobs"
-        # The admin's actions (django_solidq.admin); viewing needs the usual view permissions.
+        # The admin's job actions (django_solidq.admin); viewing needs the usual view
+        # permissions. Pausing a queue is Pause's.
         permissions = [
             ("retry_job", "Can retry failed jobs"),
             ("discard_job", "Can discard jobs and clear queues"),
             ("run_job_now", "Can run scheduled jobs now"),
-            ("pause_queue", "Can pause and resume queues"),
         ]
         indexes = [
             # Finished and discarded lists, retention, and the dashboard's throughput (an

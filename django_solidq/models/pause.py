@@ -31,6 +31,9 @@ class Pause(models.Model):
 
     class Meta:
         db_table = "solidq_pauses"
+        # The Queues page's Pause / Resume buttons (migration 0003 moved it here from Job,
+        # with its grants: the name stays ``django_solidq.pause_queue``).
+        permissions = [("pause_queue", "Can pause and resume queues")]
 
     def __str__(self) -> str:
         return f"paused {self.queue_name}"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from django_solidq.ops import ops_for
 
@@ -89,66 +87,6 @@ class ReadyExecutionQuerySet(ExecutionQuerySet["ReadyExecution"]):
             .values_list("id", "job_id")[:limit]
         )
         return list(rows)
-
-    def oldest_created_at(self, queue_name: str) -> datetime | None:
-        """When the longest-waiting ready job of a queue became ready (its latency)."""
-        return (
-            self.filter(queue_name=queue_name)
-            .order_by("created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-
-    def queue_stats(self, cap: int = 10_000, limit: int = 200) -> list[dict[str, Any]]:
-        """One row per known queue: pending (ready) and scheduled sizes, latency, running and
-        failed counts and whether it is paused. Counts stop at ``cap + 1`` (shown as "more
-        than cap") so no statement counts a whole big table. Queues: every queue that holds a
-        job in an execution table (loose index scans), is paused, or a worker is set to."""
-        from django_solidq.conf import get_config
-
-        from .blocked_execution import BlockedExecution
-        from .failed_execution import FailedExecution
-        from .scheduled_execution import ScheduledExecution
-
-        running = dict(
-            ClaimedExecution.objects.order_by()
-            .values("job__queue_name")
-            .annotate(n=models.Count("id"))
-            .values_list("job__queue_name", "n")
-        )
-        paused = set(Pause.objects.values_list("queue_name", flat=True))
-        configured = {
-            name
-            for worker in get_config().workers
-            for name in worker.queues
-            if not name.endswith("*")
-        }
-        holding = [
-            *self.distinct_values("queue_name", limit),
-            *ScheduledExecution.objects.distinct_values("queue_name", limit),
-            *BlockedExecution.objects.distinct_values("queue_name", limit),
-            *FailedExecution.objects.distinct_values("queue_name", limit),
-        ]
-        names = sorted({*holding, *running, *paused, *configured})
-        now = timezone.now()
-        stats = []
-        for name in names:
-            oldest = self.oldest_created_at(name)
-            stats.append(
-                {
-                    "name": name,
-                    "pending": self.filter(queue_name=name)[: cap + 1].count(),
-                    "scheduled": ScheduledExecution.objects.filter(queue_name=name)[
-                        : cap + 1
-                    ].count(),
-                    "latency": (now - oldest) if oldest else None,
-                    "oldest": oldest,
-                    "running": running.get(name, 0),
-                    "failed": FailedExecution.objects.filter(queue_name=name)[: cap + 1].count(),
-                    "paused": name in paused,
-                }
-            )
-        return stats
 
 
 ReadyExecutionManager = models.Manager.from_queryset(ReadyExecutionQuerySet)
