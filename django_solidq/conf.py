@@ -19,9 +19,11 @@ from django.dispatch import receiver
 
 WORKER_DEFAULTS: dict[str, Any] = {
     "queues": ["*"],
-    "threads": 3,
+    "threads": 10,
     "processes": 1,
     "polling_interval": 0.1,
+    # ``async def`` tasks in flight at once on the worker process's event loop.
+    "async_concurrency": 100,
 }
 DISPATCHER_DEFAULTS: dict[str, Any] = {
     "polling_interval": 1.0,
@@ -74,7 +76,13 @@ MAX_SECONDS = 365 * 86400.0  # any seconds setting: timers and date arithmetic t
 MAX_THREADS = 128  # per worker process: each thread holds a database connection
 MAX_PROCESSES = 128  # worker processes per entry: each is an interpreter and a connection
 MAX_BATCH_SIZE = 10_000  # scheduled jobs moved per statement (SQLite's parameter limit)
-UPPER_BOUNDS = {"threads": MAX_THREADS, "processes": MAX_PROCESSES, "batch_size": MAX_BATCH_SIZE}
+MAX_ASYNC_CONCURRENCY = 10_000  # async jobs in flight per worker process
+UPPER_BOUNDS = {
+    "threads": MAX_THREADS,
+    "processes": MAX_PROCESSES,
+    "batch_size": MAX_BATCH_SIZE,
+    "async_concurrency": MAX_ASYNC_CONCURRENCY,
+}
 # Dotted-path settings: each must import to a callable (the system check E021).
 DOTTED_PATHS = ("MIDDLEWARE", "ON_THREAD_ERROR")
 
@@ -94,6 +102,7 @@ class WorkerConfig:
     threads: int
     processes: int
     polling_interval: float
+    async_concurrency: int = 100
 
 
 @dataclass(frozen=True)
@@ -218,6 +227,9 @@ def _check_worker(index: int, entry: Any) -> list[Problem]:
     problems += _check_queues(where, merged["queues"])
     problems += _check_positive_int(where, "threads", merged["threads"], "django_solidq.E005")
     problems += _check_positive_int(where, "processes", merged["processes"], "django_solidq.E005")
+    problems += _check_positive_int(
+        where, "async_concurrency", merged["async_concurrency"], "django_solidq.E005"
+    )
     problems += _check_positive_number(
         where, "polling_interval", merged["polling_interval"], "django_solidq.E005"
     )
@@ -405,6 +417,7 @@ def _build(raw: dict[str, Any]) -> Config:
             threads=w["threads"],
             processes=w["processes"],
             polling_interval=float(_seconds(w["polling_interval"])),
+            async_concurrency=w["async_concurrency"],
         )
         for w in ({**WORKER_DEFAULTS, **entry} for entry in merged["WORKERS"])
     )
