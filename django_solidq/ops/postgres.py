@@ -9,6 +9,7 @@ come from the querysets' models.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
@@ -40,39 +41,13 @@ class PostgresOps(PortableOps):
                 cursor.execute(f"NOTIFY {CHANNEL}")
 
     def _notify_sql(self) -> str:
-        return f"pg_notify('{CHANNEL}', '')" if get_config().listen_notify else "NULL"
+        return notify_sql(get_config().listen_notify)
 
     def enqueue(self, jobs: Any, job: Any) -> None:
         """Insert the job and its ready (or scheduled) row, and NOTIFY workers, at once."""
-        meta = jobs.model._meta
-        fields = new_job_fields(jobs.model)
-        columns = ", ".join(f.column for f in fields)
-        values = ", ".join("%s::jsonb" if is_json(f) else "%s" for f in fields)
-        ready, scheduled = (
-            table_of(jobs.model, "readyexecution"),
-            table_of(jobs.model, "scheduledexecution"),
-        )
-        if job.is_due():
-            execution = (
-                f"INSERT INTO {ready} (job_id, queue_name, priority, created_at) "
-                "SELECT id, queue_name, priority, now() FROM j RETURNING 1"
-            )
-            tail = f"SELECT {self._notify_sql()} FROM e"
-        else:
-            execution = (
-                f"INSERT INTO {scheduled} (job_id, queue_name, priority, scheduled_at, created_at) "
-                "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
-            )
-            tail = "SELECT 1 FROM e"
-        insert = (
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({values}) "
-            "RETURNING id, queue_name, priority, scheduled_at"
-        )
+        sql, fields = enqueue_sql(jobs.model, job.is_due(), get_config().listen_notify)
         with connections[jobs.db].cursor() as cursor:
-            cursor.execute(
-                f"WITH j AS ({insert}), e AS ({execution}) {tail}",
-                [value_of(job, f) for f in fields],
-            )
+            cursor.execute(sql, [convert(getattr(job, name)) for name, convert in fields])
         mark_saved(job, jobs.db)
 
     def enqueue_all(
@@ -229,6 +204,38 @@ class PostgresOps(PortableOps):
             return bool(row and row[0])
 
 
+@functools.cache
+def enqueue_sql(model: Any, due: bool, notify: bool) -> tuple[str, list[tuple[str, Any]]]:
+    """The single-job enqueue statement, and per column its attribute and converter
+    (built once: a single enqueue is a round trip and little else)."""
+    fields = new_job_fields(model)
+    columns = ", ".join(f.column for f in fields)
+    values = ", ".join("%s::jsonb" if is_json(f) else "%s" for f in fields)
+    ready, scheduled = table_of(model, "readyexecution"), table_of(model, "scheduledexecution")
+    if due:
+        execution = (
+            f"INSERT INTO {ready} (job_id, queue_name, priority, created_at) "
+            "SELECT id, queue_name, priority, now() FROM j RETURNING 1"
+        )
+        tail = f"SELECT {notify_sql(notify)} FROM e"
+    else:
+        execution = (
+            f"INSERT INTO {scheduled} (job_id, queue_name, priority, scheduled_at, created_at) "
+            "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
+        )
+        tail = "SELECT 1 FROM e"
+    insert = (
+        f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({values}) "
+        "RETURNING id, queue_name, priority, scheduled_at"
+    )
+    converters = [(f.attname, converter_of(f)) for f in fields]
+    return f"WITH j AS ({insert}), e AS ({execution}) {tail}", converters
+
+
+def notify_sql(notify: bool) -> str:
+    return f"pg_notify('{CHANNEL}', '')" if notify else "NULL"
+
+
 def _scalar_cast(field: Any) -> str:
     return "timestamptz" if field.get_internal_type() == "DateTimeField" else "text"
 
@@ -248,14 +255,17 @@ def is_json(field: Any) -> bool:
     return field.get_internal_type() == "JSONField"
 
 
-def value_of(job: Any, field: Any) -> Any:
-    """A column's value as psycopg takes it (UUIDs, datetimes and text natively; JSON as text;
-    the priority as an int, as Django stores an integral 5.0)."""
-    value = getattr(job, field.attname)
+def converter_of(field: Any) -> Any:
+    """How a column's value goes to psycopg (UUIDs, datetimes and text natively; JSON as
+    text; the priority as an int, as Django stores an integral 5.0)."""
     if is_json(field):
-        return json_text(value)
+        return json_text
     if field.get_internal_type() == "SmallIntegerField":
-        return int(value)
+        return int
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
