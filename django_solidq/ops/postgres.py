@@ -22,7 +22,6 @@ from django_solidq.conf import get_config
 from .portable import CHANNEL, PortableOps
 from .rows import mark_saved
 
-JSON_TYPES = {"JSONField": "jsonb"}
 ARRAY_TYPES = {
     "UUIDField": "uuid",
     "CharField": "text",
@@ -66,7 +65,7 @@ class PostgresOps(PortableOps):
         types = [ARRAY_TYPES[f.get_internal_type()] for f in fields]
         # JSON goes as text and is cast on the server: Django's per-value adapters cost more
         # than the insert itself at bulk sizes.
-        arrays = ", ".join(f"%s::text[]::{t}[]" if t == "jsonb" else f"%s::{t}[]" for t in types)
+        arrays = ", ".join(array_cast(kind) for kind in types)
         params = [array_param(batch, f, t) for f, t in zip(fields, types, strict=True)]
         due = "(scheduled_at IS NULL OR scheduled_at <= now())"
         sql = f"""
@@ -153,9 +152,12 @@ class PostgresOps(PortableOps):
         claim_ids = [job.claimed.id for job in done if job.claimed]
         claims_table, jobs_table = claims.model._meta.db_table, jobs.model._meta.db_table
         returning = (
-            f"WITH done AS (DELETE FROM {claims_table} WHERE id = ANY(%s) RETURNING job_id) "
+            f"WITH done AS (DELETE FROM {claims_table} WHERE id = ANY(%s::bigint[]) "
+            "RETURNING job_id) "
         )
-        params: list[Any] = [claim_ids]
+        # Every value goes in one array literal per column (as enqueue_all sends them):
+        # psycopg's per-value adapters cost more than the statement at a worker's batch sizes.
+        params: list[Any] = [array_literal(claim_ids, quote=False)]
         if not preserve:
             sql = returning + (
                 f"DELETE FROM {jobs_table} WHERE id IN (SELECT job_id FROM done) RETURNING id"
@@ -163,21 +165,17 @@ class PostgresOps(PortableOps):
         else:
             meta = jobs.model._meta
             columns = [meta.get_field(name) for name in fields]
-            casts = [JSON_TYPES.get(f.get_internal_type(), _scalar_cast(f)) for f in columns]
-            row = "(" + ", ".join(["%s::uuid", *[f"%s::{c}" for c in casts]]) + ")"
+            kinds = [ARRAY_TYPES[f.get_internal_type()] for f in columns]
             names = [f.column for f in columns]
+            arrays = ", ".join(["%s::uuid[]", *(array_cast(kind) for kind in kinds)])
             assignments = ", ".join(f"{n} = v.{n}" for n in names)
             sql = returning + (
                 f"UPDATE {jobs_table} AS j SET {assignments} "
-                f"FROM (VALUES {', '.join([row] * len(done))}) AS v(id, {', '.join(names)}) "
+                f"FROM unnest({arrays}) AS v(id, {', '.join(names)}) "
                 "WHERE j.id = v.id AND j.id IN (SELECT job_id FROM done) RETURNING j.id"
             )
-            connection = connections[jobs.db]
-            for job in done:
-                params += [
-                    job.pk,
-                    *(f.get_db_prep_save(getattr(job, f.attname), connection) for f in columns),
-                ]
+            params.append(array_literal([job.pk for job in done], quote=False))
+            params += [array_param(done, f, k) for f, k in zip(columns, kinds, strict=True)]
         with connections[jobs.db].cursor() as cursor:
             cursor.execute(sql, params)
             return {str(row[0]) for row in cursor.fetchall()}
@@ -236,10 +234,6 @@ def notify_sql(notify: bool) -> str:
     return f"pg_notify('{CHANNEL}', '')" if notify else "NULL"
 
 
-def _scalar_cast(field: Any) -> str:
-    return "timestamptz" if field.get_internal_type() == "DateTimeField" else "text"
-
-
 def table_of(model: Any, relation: str) -> str:
     """The table of the model on the other side of ``relation`` (e.g. ``readyexecution``)."""
     return str(model._meta.get_field(relation).related_model._meta.db_table)
@@ -269,9 +263,18 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def array_cast(kind: str) -> str:
+    """The placeholder of an array parameter of ``kind`` (JSON goes as text, cast on the
+    server)."""
+    return f"%s::text[]::{kind}[]" if kind == "jsonb" else f"%s::{kind}[]"
+
+
 def array_param(jobs: Sequence[Any], field: Any, kind: str) -> str:
+    """One column of ``jobs`` as an array literal. A None JSON value is SQL NULL, as Django
+    stores it, not JSON ``null``."""
     if kind == "jsonb":
-        return array_literal([json_text(getattr(job, field.attname)) for job in jobs])
+        values = [getattr(job, field.attname) for job in jobs]
+        return array_literal([None if v is None else json_text(v) for v in values])
     if kind == "smallint":
         # Django accepts an integral float or Decimal priority (5.0): store it as 5.
         return array_literal([int(getattr(job, field.attname)) for job in jobs], quote=False)
