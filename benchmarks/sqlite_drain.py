@@ -53,7 +53,7 @@ def run_once(n: int, processes: int, threads: int | None, timeout: float) -> dic
             env=env,
             cwd=REPO,
             stdout=subprocess.DEVNULL,
-            stderr=open(Path(tmp) / "runjobs.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         db = sqlite3.connect(path, timeout=30)
