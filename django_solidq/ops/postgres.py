@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connections
+from django.db.models.base import ModelState
 
 from django_solidq.conf import get_config
 
@@ -115,6 +116,9 @@ class PostgresOps(PortableOps):
         attached) in claim order."""
         condition, params = queue_condition(selector)
         pauses = ready.paused_queues().model._meta.db_table
+        names = [f.attname for f in jobs.model._meta.concrete_fields]
+        columns = ", ".join(f"j.{f.column}" for f in jobs.model._meta.concrete_fields)
+        json_columns = [i for i, f in enumerate(jobs.model._meta.concrete_fields) if is_json(f)]
         sql = f"""
             WITH picked AS (
                 SELECT id, job_id, priority FROM {ready.model._meta.db_table}
@@ -127,21 +131,24 @@ class PostgresOps(PortableOps):
                 INSERT INTO {claimed.model._meta.db_table} (job_id, process_id, created_at)
                 SELECT job_id, %s, now() FROM removed RETURNING id, job_id, created_at
             )
-            SELECT j.*, claimed.id AS claim_id, claimed.created_at AS claimed_at
+            SELECT {columns}, claimed.id, claimed.created_at
             FROM claimed JOIN removed ON removed.job_id = claimed.job_id
             JOIN {jobs.model._meta.db_table} j ON j.id = claimed.job_id
             ORDER BY removed.priority DESC, removed.ready_id
         """
         using = ready.db
-        found = list(jobs.raw(sql, [*params, limit, process_id]).using(using))
-        for job in found:
-            extra: Any = job  # the raw query's extra columns: claim_id, claimed_at
-            claim = claimed.model(
-                id=extra.claim_id, job_id=job.pk, process_id=process_id, created_at=extra.claimed_at
-            )
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [*params, limit, process_id])
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            job = loaded(jobs.model, names, row, json_columns, using)
+            claim = loaded(claimed.model, CLAIM_FIELDS, (row[-2], job.pk, process_id, row[-1]))
             mark_saved(claim, using)
-            mark_saved(job, using)
-            job.claimedexecution = claim
+            # What ``job.claimedexecution = claim`` does, without its checks (a hot path):
+            job._state.fields_cache["claimedexecution"] = claim
+            claim._state.fields_cache["job"] = job
+            found.append(job)
         return found
 
     def finish(
@@ -232,6 +239,31 @@ def enqueue_sql(model: Any, due: bool, notify: bool) -> tuple[str, list[tuple[st
 
 def notify_sql(notify: bool) -> str:
     return f"pg_notify('{CHANNEL}', '')" if notify else "NULL"
+
+
+CLAIM_FIELDS = ("id", "job_id", "process_id", "created_at")
+
+
+def loaded(
+    model: Any,
+    names: Sequence[str],
+    row: Sequence[Any],
+    json_columns: Sequence[int] = (),
+    using: str | None = None,
+) -> Any:
+    """A model instance from a row of its columns (``names``: attribute names in the row's
+    order), as Django loads one from the database, without ``Model.__init__``'s per-field
+    work; JSON columns (text, as Django's psycopg loader returns them) are decoded."""
+    values = list(row[: len(names)])
+    for index in json_columns:
+        if values[index] is not None:
+            values[index] = json.loads(values[index])
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    obj._state = ModelState()
+    if using is not None:
+        mark_saved(obj, using)
+    return obj
 
 
 def table_of(model: Any, relation: str) -> str:
