@@ -12,7 +12,7 @@ import pytest
 from django.tasks import TaskResultStatus, default_task_backend
 from django.test import override_settings
 
-from django_solidq.conf import get_config
+from django_solidq.conf import get_config, validate
 from django_solidq.models import Job
 from django_solidq.runtime.worker import Worker
 from tests.app import tasks
@@ -159,3 +159,17 @@ def test_sync_jobs_claimed_for_the_event_loop_are_given_back_untouched(worker_wi
         job = Job.objects.get(id=r.id)
         assert len(job.worker_ids) == 1 and job.errors == []
     assert {status(i) for i in ids} == {TaskResultStatus.SUCCESSFUL}
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "10", 10_001])
+def test_async_concurrency_is_checked(value):
+    problems = validate({"WORKERS": [{"queues": ["*"], "async_concurrency": value}]})
+    assert [p.id for p in problems] == ["django_solidq.E005"]
+    assert "async_concurrency" in problems[0].msg
+
+
+def test_async_concurrency_defaults_to_100():
+    assert validate({"WORKERS": [{"queues": ["*"], "async_concurrency": 10_000}]}) == []
+    with override_settings(SOLIDQ={"WORKERS": [{"queues": ["*"]}]}):
+        assert get_config().workers[0].async_concurrency == 100
+        assert get_config().workers[0].threads == 10
