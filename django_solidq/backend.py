@@ -24,7 +24,8 @@ from .conf import queue_database
 from .errors import error_entry
 from .exceptions import ConcurrencyLimitReached, DuplicateJob
 from .models import Job, Process
-from .results import to_result
+from .models.job import JobQuerySet
+from .results import new_result, to_result
 from .runtime import joblog, verified
 from .tasks import SolidTask, TaskCall
 
@@ -56,13 +57,24 @@ class SolidQueueBackend(BaseTaskBackend):
             raise InvalidTask(f"{task.module_path}: {problem}")
         super().validate_task(task)
 
-    def prepare(self, task: Task, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[Job, Task]:
+    def prepare(
+        self,
+        task: Task,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+        validated: dict[int, Task] | None = None,
+    ) -> tuple[Job, Task]:
         """Validate a call and build its job (not stored): the task as it will be enqueued
-        (``queue_as`` applied) and its arguments checked to be JSON."""
+        (``queue_as`` applied) and its arguments checked to be JSON. ``validated`` (tasks
+        already validated, by ``id``, kept alive by the dict) spares a bulk enqueue
+        validating the same task once per call."""
         task = _with_dynamic_queue(task, args, kwargs)
-        self.validate_task(task)
+        if validated is None or validated.get(id(task)) is not task:
+            self.validate_task(task)
+            if validated is not None:
+                validated[id(task)] = task
         stored_args, stored_kwargs = normalize_arguments(task.module_path, args, kwargs)
-        job = Job.objects.build(task, stored_args, stored_kwargs)
+        job = JobQuerySet.build(task, stored_args, stored_kwargs)
         limit = getattr(task, "concurrency", None)
         if limit is not None:
             job.concurrency_key = limit.key_for(task.module_path, args, kwargs)
@@ -77,7 +89,8 @@ class SolidQueueBackend(BaseTaskBackend):
 
     def enqueue_all(self, calls: Sequence[TaskCall]) -> list[TaskResult]:
         """Enqueue many tasks of this backend in a few round trips."""
-        prepared = [self.prepare(task, args, kwargs) for task, args, kwargs in calls]
+        validated: dict[int, Task] = {}
+        prepared = [self.prepare(task, args, kwargs, validated) for task, args, kwargs in calls]
         stored = verified.enqueue_all([job for job, _ in prepared])
         joblog.enqueued_many(len(prepared), self.alias)
         return [
@@ -97,7 +110,7 @@ class SolidQueueBackend(BaseTaskBackend):
             self._enqueued(job, task)
 
         transaction.on_commit(store, using=using)
-        return to_result(job, task, status=TaskResultStatus.READY)
+        return new_result(job, task, TaskResultStatus.READY)
 
     def _enqueued(
         self, job: Job, task: Task, stored: Job | None = None, log: bool = True
@@ -105,12 +118,12 @@ class SolidQueueBackend(BaseTaskBackend):
         if stored is not None and stored.pk != job.pk:
             return self._duplicate(job, task, stored)
         if job.discarded_at is not None:  # limits_concurrency(on_conflict="discard")
-            result = to_result(job, task, status=TaskResultStatus.FAILED)
+            result = new_result(job, task, TaskResultStatus.FAILED)
             signals.task_discarded.send(
                 type(self), task_result=result, exception=ConcurrencyLimitReached()
             )
             return result
-        result = to_result(job, task, status=TaskResultStatus.READY)
+        result = new_result(job, task, TaskResultStatus.READY)
         if log:
             joblog.enqueued(job)
         task_enqueued.send(type(self), task_result=result)

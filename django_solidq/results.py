@@ -92,6 +92,30 @@ def _failed_at(job: Job) -> datetime | None:
     return failed.created_at if failed is not None else None
 
 
+def new_result(job: Job, task: Task, status: TaskResultStatus) -> TaskResult:
+    """``to_result`` of a job this process just built and enqueued: no attempt made, no
+    execution row loaded, so nothing to look up (the enqueue path builds one per job)."""
+    result: TaskResult = TaskResult(
+        task=task,
+        id=str(job.pk),
+        status=status,
+        enqueued_at=job.enqueued_at,
+        started_at=None,
+        finished_at=job.finished_at,
+        last_attempted_at=None,
+        args=job.args,
+        kwargs=job.kwargs,
+        backend=job.backend,
+        errors=[
+            TaskError(exception_class_path=e["exception_class_path"], traceback=e["traceback"])
+            for e in job.errors
+        ],
+        worker_ids=[],
+    )
+    object.__setattr__(result, "_return_value", None)
+    return result
+
+
 def to_result(
     job: Job,
     task: Task | None = None,

@@ -40,7 +40,7 @@ class TestPlan:
         }
         out = check("--queues", "reports, exports*")
         assert (
-            "running 3 processes: worker (3 threads, queues reports,exports*, polling 0.2s); "
+            "running 3 processes: worker (10 threads, queues reports,exports*, polling 0.2s); "
             "dispatcher" in out
         )
 

@@ -22,6 +22,7 @@ from django.utils.module_loading import import_string
 MAX_SECONDS = 365 * 86400.0  # any seconds setting: timers and date arithmetic take it
 MAX_THREADS = 128  # per worker process: each thread holds a database connection
 MAX_PROCESSES = 128  # worker processes per entry: each is an interpreter and a connection
+MAX_ASYNC_CONCURRENCY = 10_000  # async jobs in flight per worker process
 MAX_BATCH_SIZE = 10_000  # scheduled jobs moved per statement (SQLite's parameter limit)
 
 # What a failed environment check reports: (message, hint), the key's location prefixed.

@@ -21,6 +21,7 @@ from .kinds import (
     DOTTED_PATH,
     DOTTED_PATHS,
     FLAG,
+    MAX_ASYNC_CONCURRENCY,
     MAX_BATCH_SIZE,
     MAX_PROCESSES,
     MAX_THREADS,
@@ -80,13 +81,22 @@ class WorkerConfig:
         "starting with `mail`. Paused queues are skipped.",
     )
     threads: int = setting(
-        3,
+        10,
         count(MAX_THREADS),
         "django_solidq.E005",
         "jobs one worker process runs at once (each thread holds its own database "
         "connection: see [deployment.md](deployment.md#postgresql-notes); past a few dozen, "
-        "the GIL makes more processes the better tool). A worker claims only as many jobs as "
-        "it has idle threads — nothing waits in a prefetch buffer.",
+        "the GIL makes more processes the better tool). A worker claims for all its idle "
+        "threads in one statement and finishes jobs that end together in one transaction, so "
+        "more threads mean fewer transactions per job (about 0.3 with 10 threads, 1.3 with "
+        "3); nothing waits in a prefetch buffer.",
+    )
+    async_concurrency: int = setting(
+        100,
+        count(MAX_ASYNC_CONCURRENCY),
+        "django_solidq.E005",
+        "`async def` jobs one worker process runs at once on its event loop; they take no "
+        "thread (see [runjobs.md](runjobs.md#async-tasks)).",
     )
     processes: int = setting(
         1,

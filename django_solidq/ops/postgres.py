@@ -9,19 +9,20 @@ come from the querysets' models.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django.db import connections
+from django.db.models.base import ModelState
 
 from django_solidq.conf import get_config
 
 from .portable import CHANNEL, PortableOps
 from .rows import mark_saved
 
-JSON_TYPES = {"JSONField": "jsonb"}
 ARRAY_TYPES = {
     "UUIDField": "uuid",
     "CharField": "text",
@@ -40,39 +41,13 @@ class PostgresOps(PortableOps):
                 cursor.execute(f"NOTIFY {CHANNEL}")
 
     def _notify_sql(self) -> str:
-        return f"pg_notify('{CHANNEL}', '')" if get_config().listen_notify else "NULL"
+        return notify_sql(get_config().listen_notify)
 
     def enqueue(self, jobs: Any, job: Any) -> None:
         """Insert the job and its ready (or scheduled) row, and NOTIFY workers, at once."""
-        meta = jobs.model._meta
-        fields = new_job_fields(jobs.model)
-        columns = ", ".join(f.column for f in fields)
-        values = ", ".join("%s::jsonb" if is_json(f) else "%s" for f in fields)
-        ready, scheduled = (
-            table_of(jobs.model, "readyexecution"),
-            table_of(jobs.model, "scheduledexecution"),
-        )
-        if job.is_due():
-            execution = (
-                f"INSERT INTO {ready} (job_id, queue_name, priority, created_at) "
-                "SELECT id, queue_name, priority, now() FROM j RETURNING 1"
-            )
-            tail = f"SELECT {self._notify_sql()} FROM e"
-        else:
-            execution = (
-                f"INSERT INTO {scheduled} (job_id, queue_name, priority, scheduled_at, created_at) "
-                "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
-            )
-            tail = "SELECT 1 FROM e"
-        insert = (
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({values}) "
-            "RETURNING id, queue_name, priority, scheduled_at"
-        )
+        sql, fields = enqueue_sql(jobs.model, job.is_due(), get_config().listen_notify)
         with connections[jobs.db].cursor() as cursor:
-            cursor.execute(
-                f"WITH j AS ({insert}), e AS ({execution}) {tail}",
-                [value_of(job, f) for f in fields],
-            )
+            cursor.execute(sql, [convert(getattr(job, name)) for name, convert in fields])
         mark_saved(job, jobs.db)
 
     def enqueue_all(
@@ -91,7 +66,7 @@ class PostgresOps(PortableOps):
         types = [ARRAY_TYPES[f.get_internal_type()] for f in fields]
         # JSON goes as text and is cast on the server: Django's per-value adapters cost more
         # than the insert itself at bulk sizes.
-        arrays = ", ".join(f"%s::text[]::{t}[]" if t == "jsonb" else f"%s::{t}[]" for t in types)
+        arrays = ", ".join(array_cast(kind) for kind in types)
         params = [array_param(batch, f, t) for f, t in zip(fields, types, strict=True)]
         due = "(scheduled_at IS NULL OR scheduled_at <= now())"
         sql = f"""
@@ -141,6 +116,9 @@ class PostgresOps(PortableOps):
         attached) in claim order."""
         condition, params = queue_condition(selector)
         pauses = ready.paused_queues().model._meta.db_table
+        names = [f.attname for f in jobs.model._meta.concrete_fields]
+        columns = ", ".join(f"j.{f.column}" for f in jobs.model._meta.concrete_fields)
+        json_columns = [i for i, f in enumerate(jobs.model._meta.concrete_fields) if is_json(f)]
         sql = f"""
             WITH picked AS (
                 SELECT id, job_id, priority FROM {ready.model._meta.db_table}
@@ -153,21 +131,24 @@ class PostgresOps(PortableOps):
                 INSERT INTO {claimed.model._meta.db_table} (job_id, process_id, created_at)
                 SELECT job_id, %s, now() FROM removed RETURNING id, job_id, created_at
             )
-            SELECT j.*, claimed.id AS claim_id, claimed.created_at AS claimed_at
+            SELECT {columns}, claimed.id, claimed.created_at
             FROM claimed JOIN removed ON removed.job_id = claimed.job_id
             JOIN {jobs.model._meta.db_table} j ON j.id = claimed.job_id
             ORDER BY removed.priority DESC, removed.ready_id
         """
         using = ready.db
-        found = list(jobs.raw(sql, [*params, limit, process_id]).using(using))
-        for job in found:
-            extra: Any = job  # the raw query's extra columns: claim_id, claimed_at
-            claim = claimed.model(
-                id=extra.claim_id, job_id=job.pk, process_id=process_id, created_at=extra.claimed_at
-            )
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, [*params, limit, process_id])
+            rows = cursor.fetchall()
+        found = []
+        for row in rows:
+            job = loaded(jobs.model, names, row, json_columns, using)
+            claim = loaded(claimed.model, CLAIM_FIELDS, (row[-2], job.pk, process_id, row[-1]))
             mark_saved(claim, using)
-            mark_saved(job, using)
-            job.claimedexecution = claim
+            # What ``job.claimedexecution = claim`` does, without its checks (a hot path):
+            job._state.fields_cache["claimedexecution"] = claim
+            claim._state.fields_cache["job"] = job
+            found.append(job)
         return found
 
     def finish(
@@ -178,9 +159,12 @@ class PostgresOps(PortableOps):
         claim_ids = [job.claimed.id for job in done if job.claimed]
         claims_table, jobs_table = claims.model._meta.db_table, jobs.model._meta.db_table
         returning = (
-            f"WITH done AS (DELETE FROM {claims_table} WHERE id = ANY(%s) RETURNING job_id) "
+            f"WITH done AS (DELETE FROM {claims_table} WHERE id = ANY(%s::bigint[]) "
+            "RETURNING job_id) "
         )
-        params: list[Any] = [claim_ids]
+        # Every value goes in one array literal per column (as enqueue_all sends them):
+        # psycopg's per-value adapters cost more than the statement at a worker's batch sizes.
+        params: list[Any] = [array_literal(claim_ids, quote=False)]
         if not preserve:
             sql = returning + (
                 f"DELETE FROM {jobs_table} WHERE id IN (SELECT job_id FROM done) RETURNING id"
@@ -188,21 +172,17 @@ class PostgresOps(PortableOps):
         else:
             meta = jobs.model._meta
             columns = [meta.get_field(name) for name in fields]
-            casts = [JSON_TYPES.get(f.get_internal_type(), _scalar_cast(f)) for f in columns]
-            row = "(" + ", ".join(["%s::uuid", *[f"%s::{c}" for c in casts]]) + ")"
+            kinds = [ARRAY_TYPES[f.get_internal_type()] for f in columns]
             names = [f.column for f in columns]
+            arrays = ", ".join(["%s::uuid[]", *(array_cast(kind) for kind in kinds)])
             assignments = ", ".join(f"{n} = v.{n}" for n in names)
             sql = returning + (
                 f"UPDATE {jobs_table} AS j SET {assignments} "
-                f"FROM (VALUES {', '.join([row] * len(done))}) AS v(id, {', '.join(names)}) "
+                f"FROM unnest({arrays}) AS v(id, {', '.join(names)}) "
                 "WHERE j.id = v.id AND j.id IN (SELECT job_id FROM done) RETURNING j.id"
             )
-            connection = connections[jobs.db]
-            for job in done:
-                params += [
-                    job.pk,
-                    *(f.get_db_prep_save(getattr(job, f.attname), connection) for f in columns),
-                ]
+            params.append(array_literal([job.pk for job in done], quote=False))
+            params += [array_param(done, f, k) for f, k in zip(columns, kinds, strict=True)]
         with connections[jobs.db].cursor() as cursor:
             cursor.execute(sql, params)
             return {str(row[0]) for row in cursor.fetchall()}
@@ -229,8 +209,61 @@ class PostgresOps(PortableOps):
             return bool(row and row[0])
 
 
-def _scalar_cast(field: Any) -> str:
-    return "timestamptz" if field.get_internal_type() == "DateTimeField" else "text"
+@functools.cache
+def enqueue_sql(model: Any, due: bool, notify: bool) -> tuple[str, list[tuple[str, Any]]]:
+    """The single-job enqueue statement, and per column its attribute and converter
+    (built once: a single enqueue is a round trip and little else)."""
+    fields = new_job_fields(model)
+    columns = ", ".join(f.column for f in fields)
+    values = ", ".join("%s::jsonb" if is_json(f) else "%s" for f in fields)
+    ready, scheduled = table_of(model, "readyexecution"), table_of(model, "scheduledexecution")
+    if due:
+        execution = (
+            f"INSERT INTO {ready} (job_id, queue_name, priority, created_at) "
+            "SELECT id, queue_name, priority, now() FROM j RETURNING 1"
+        )
+        tail = f"SELECT {notify_sql(notify)} FROM e"
+    else:
+        execution = (
+            f"INSERT INTO {scheduled} (job_id, queue_name, priority, scheduled_at, created_at) "
+            "SELECT id, queue_name, priority, scheduled_at, now() FROM j RETURNING 1"
+        )
+        tail = "SELECT 1 FROM e"
+    insert = (
+        f"INSERT INTO {model._meta.db_table} ({columns}) VALUES ({values}) "
+        "RETURNING id, queue_name, priority, scheduled_at"
+    )
+    converters = [(f.attname, converter_of(f)) for f in fields]
+    return f"WITH j AS ({insert}), e AS ({execution}) {tail}", converters
+
+
+def notify_sql(notify: bool) -> str:
+    return f"pg_notify('{CHANNEL}', '')" if notify else "NULL"
+
+
+CLAIM_FIELDS = ("id", "job_id", "process_id", "created_at")
+
+
+def loaded(
+    model: Any,
+    names: Sequence[str],
+    row: Sequence[Any],
+    json_columns: Sequence[int] = (),
+    using: str | None = None,
+) -> Any:
+    """A model instance from a row of its columns (``names``: attribute names in the row's
+    order), as Django loads one from the database, without ``Model.__init__``'s per-field
+    work; JSON columns (text, as Django's psycopg loader returns them) are decoded."""
+    values = list(row[: len(names)])
+    for index in json_columns:
+        if values[index] is not None:
+            values[index] = json.loads(values[index])
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    obj._state = ModelState()
+    if using is not None:
+        mark_saved(obj, using)
+    return obj
 
 
 def table_of(model: Any, relation: str) -> str:
@@ -248,20 +281,32 @@ def is_json(field: Any) -> bool:
     return field.get_internal_type() == "JSONField"
 
 
-def value_of(job: Any, field: Any) -> Any:
-    """A column's value as psycopg takes it (UUIDs, datetimes and text natively; JSON as text;
-    the priority as an int, as Django stores an integral 5.0)."""
-    value = getattr(job, field.attname)
+def converter_of(field: Any) -> Any:
+    """How a column's value goes to psycopg (UUIDs, datetimes and text natively; JSON as
+    text; the priority as an int, as Django stores an integral 5.0)."""
     if is_json(field):
-        return json_text(value)
+        return json_text
     if field.get_internal_type() == "SmallIntegerField":
-        return int(value)
+        return int
+    return _as_is
+
+
+def _as_is(value: Any) -> Any:
     return value
 
 
+def array_cast(kind: str) -> str:
+    """The placeholder of an array parameter of ``kind`` (JSON goes as text, cast on the
+    server)."""
+    return f"%s::text[]::{kind}[]" if kind == "jsonb" else f"%s::{kind}[]"
+
+
 def array_param(jobs: Sequence[Any], field: Any, kind: str) -> str:
+    """One column of ``jobs`` as an array literal. A None JSON value is SQL NULL, as Django
+    stores it, not JSON ``null``."""
     if kind == "jsonb":
-        return array_literal([json_text(getattr(job, field.attname)) for job in jobs])
+        values = [getattr(job, field.attname) for job in jobs]
+        return array_literal([None if v is None else json_text(v) for v in values])
     if kind == "smallint":
         # Django accepts an integral float or Decimal priority (5.0): store it as 5.
         return array_literal([int(getattr(job, field.attname)) for job in jobs], quote=False)

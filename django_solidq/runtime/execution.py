@@ -6,16 +6,19 @@ import raises) ends as a recorded failed attempt.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
-from collections.abc import Iterable
-from contextlib import nullcontext
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from inspect import iscoroutinefunction
 from typing import Any, NamedTuple
 
 from django.db import close_old_connections
 from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
+from django.utils.module_loading import import_string
 
 from django_solidq import signals
 from django_solidq.arguments import normalize_arguments
@@ -26,6 +29,7 @@ from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Outcome, decide
 from django_solidq.runtime import hooks, joblog, verified
+from django_solidq.runtime.async_pool import AsyncPool, current_runner
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.timeouts import Watchdog
@@ -78,10 +82,17 @@ class Recorder:
             return set(self._held)
 
 
-def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> TaskResult | None:
+def perform(
+    job: Job,
+    recorder: Recorder,
+    watchdog: Watchdog | None = None,
+    async_pool: AsyncPool | None = None,
+) -> TaskResult | None:
     """Run a claimed job to its outcome. Returns its final result when recorded at once.
 
-    With a ``watchdog``, the attempt runs under the task's timeout."""
+    With a ``watchdog``, the attempt runs under the task's timeout. With an ``async_pool``
+    (the job's task is ``async def``), its coroutine runs on that pool's event loop, under
+    the task's timeout there."""
     with joblog.running(job) as fields:
         joblog.started(fields)
         try:
@@ -92,8 +103,12 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
         task_started.send(SolidQueueBackend, task_result=result)
         began = time.monotonic()
         try:
-            with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
-                value = _call(result)
+            if async_pool is not None:
+                with _running_on(async_pool, timeout_of(task)):
+                    value = _call(result)
+            else:
+                with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
+                    value = _call(result)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
@@ -102,10 +117,30 @@ def perform(job: Job, recorder: Recorder, watchdog: Watchdog | None = None) -> T
         return recorder.add(Success(job, task, value))
 
 
+@contextmanager
+def _running_on(pool: AsyncPool, timeout: float | None) -> Iterator[None]:
+    token = current_runner.set(pool.runner(timeout))
+    try:
+        yield
+    finally:
+        current_runner.reset(token)
+
+
 def _call(result: TaskResult) -> Any:
     value = perform_chain()(result)
     _, checked = normalize_arguments(result.task.module_path, [], {"return value": value})
     return checked["return value"]
+
+
+@functools.lru_cache(maxsize=1024)
+def runs_async(task_path: str) -> bool:
+    """Whether the task at ``task_path`` is ``async def`` (False if it does not import: the
+    attempt then fails in a pool thread, as any import error does)."""
+    try:
+        task = import_string(task_path)
+    except Exception:
+        return False
+    return isinstance(task, Task) and iscoroutinefunction(task.func)
 
 
 def timeout_of(task: Task) -> float | None:
@@ -172,14 +207,17 @@ def _announce(outcome: Outcome, result: TaskResult, exc: BaseException) -> None:
 
 
 def perform_in_thread(
-    job: Job, recorder: Recorder, watchdog: Watchdog | None = None
+    job: Job,
+    recorder: Recorder,
+    watchdog: Watchdog | None = None,
+    async_pool: AsyncPool | None = None,
 ) -> TaskResult | None:
     """``perform`` for a pool thread; the thread keeps its database connection between jobs,
     unless it broke or died while idle."""
     close_old_connections()
     close_dead_connections()
     try:
-        return perform(job, recorder, watchdog)
+        return perform(job, recorder, watchdog, async_pool)
     except BaseException:
         recorder.settle([job])  # whatever happened, this thread is done with it
         raise

@@ -141,6 +141,8 @@ def enqueued_many(count: int, backend: str) -> None:
 
 
 def enqueued(job: Any) -> None:
+    if not logger.isEnabledFor(logging.INFO):
+        return  # the common case in production: skip building the line
     fields = {**fields_of(job), "attempt": 0}
     when = f", due {job.scheduled_at.isoformat()}" if job.scheduled_at and not job.is_due() else ""
     logger.info("Enqueued %s%s", _name(fields), when, extra=fields)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from inspect import iscoroutinefunction
 from typing import Any
 
 from django.tasks import TaskContext, TaskResult
 from django.utils.module_loading import import_string
 
 from django_solidq.conf import get_config
+from django_solidq.runtime.async_pool import current_runner
 
 Perform = Callable[[TaskResult], Any]
 
@@ -30,10 +32,15 @@ def run_task(result: TaskResult) -> Any:
     def call() -> Any:
         for before in getattr(task, "before", ()):
             before(result)
+        args = [*result.args]
         if task.takes_context:
-            value = task.call(TaskContext(task_result=result), *result.args, **result.kwargs)
+            args.insert(0, TaskContext(task_result=result))
+        runner = current_runner.get()
+        if runner is not None and iscoroutinefunction(task.func):
+            # A worker's async job: its coroutine runs on the worker's event loop.
+            value = runner(task.func(*args, **result.kwargs))
         else:
-            value = task.call(*result.args, **result.kwargs)
+            value = task.call(*args, **result.kwargs)
         for after in getattr(task, "after", ()):
             after(result, value)
         return value

@@ -1,4 +1,5 @@
-"""Worker: claims as many ready jobs as it has idle threads and performs them in its pool."""
+"""Worker: claims as many ready jobs as it has room for and performs them: sync tasks in its
+threads, ``async def`` tasks on its event loop (``AsyncPool``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import time
 from typing import Any
 
 from django_solidq.conf import WorkerConfig, get_config, queue_database
-from django_solidq.models import Job, ReadyExecution
+from django_solidq.models import ClaimedExecution, Job, ReadyExecution
 from django_solidq.runtime import hooks
-from django_solidq.runtime.execution import Recorder, perform_in_thread
+from django_solidq.runtime.async_pool import AsyncPool
+from django_solidq.runtime.execution import Recorder, perform_in_thread, runs_async
 from django_solidq.runtime.finisher import Finisher
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.notifier import Listener
@@ -30,6 +32,9 @@ class Worker(Registered):
         super().__init__(**kwargs)
         self.config = config
         self.pool = Pool(config.threads, on_idle=self.wake)
+        self.async_pool = AsyncPool(config.async_concurrency, on_idle=self.wake)
+        # The last claim brought async jobs: claim for the event loop's free room too.
+        self._async_seen = False
         self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
         self.watchdog = Watchdog(get_config().timeout_grace, self._note_timed_out)
@@ -42,6 +47,7 @@ class Worker(Registered):
             "queues": list(self.config.queues),
             "threads": self.config.threads,
             "polling_interval": self.config.polling_interval,
+            "async_concurrency": self.config.async_concurrency,
         }
 
     def start(self, parent_pid: int | None = None) -> None:
@@ -51,7 +57,8 @@ class Worker(Registered):
             self.listener.start()
 
     def run(self) -> None:
-        """Poll until stopped; claim only for idle threads, so nothing waits in a prefetch."""
+        """Poll until stopped; claim only for idle threads (and, once async jobs come, free
+        room on the event loop), so nothing waits in a prefetch."""
         backlog = False
         while self.keep_running():
             idle = self.pool.idle
@@ -60,11 +67,12 @@ class Worker(Registered):
                 # to free up, so that one claim serves several of them.
                 time.sleep(COALESCE_SECONDS)
                 idle = self.pool.idle
-            claimed = self._claim(idle) if idle else 0
-            backlog = claimed == idle and idle > 0
+            room = idle + (self.async_pool.idle if self._async_seen else 0)
+            claimed = self._claim(room) if room else 0
+            backlog = claimed == room and room > 0
             if backlog:
                 continue  # there may be more: claim again at once
-            self.sleep(None if idle == 0 else self.config.polling_interval)
+            self.sleep(None if room == 0 else self.config.polling_interval)
 
     @property
     def min_batch(self) -> int:
@@ -78,9 +86,32 @@ class Worker(Registered):
             self._release_stranded("worker poll")
             self.sleep(self.config.polling_interval)
             return 0
+        threads, surplus, seen = self.pool.idle, [], False
         for job in jobs:
-            self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
+            if runs_async(job.task_path) and self.async_pool.idle > 0:
+                seen = True
+                self.async_pool.post(perform_in_thread, job, self.recorder, None, self.async_pool)
+            elif threads > 0 and not runs_async(job.task_path):
+                threads -= 1
+                self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
+            else:
+                surplus.append(job)
+        self._async_seen = seen
+        if surplus:
+            self._release(surplus)
         return len(jobs)
+
+    def _release(self, jobs: list[Job]) -> None:
+        """Give back, untouched, claimed jobs there is no room for (sync jobs claimed for the
+        event loop's room): they never started, so no attempt is counted."""
+        try:
+            claims = [job.claimed.pk for job in jobs if job.claimed is not None]
+            ClaimedExecution.objects.filter(id__in=claims).release_all()
+        except Exception as exc:
+            hooks.thread_error(exc, "worker: releasing claims it has no room for")
+            close_old_connections()  # the heartbeat's release_stranded gives them back
+        finally:
+            self.recorder.settle(jobs)
 
     def _take(self, limit: int) -> list[Job] | None:
         """Claim up to ``limit`` jobs into the recorder's hand; None if the claim failed."""
@@ -128,6 +159,7 @@ class Worker(Registered):
             self.listener.stop()
         finished = self._wait_idle(get_config().shutdown_timeout)
         self.pool.shutdown()
+        self.async_pool.shutdown()
         if isinstance(self.recorder, Finisher):
             self.recorder.stop(timeout=get_config().shutdown_timeout)
         return finished
@@ -137,7 +169,7 @@ class Worker(Registered):
         that a QUIT is acted on at once. The slice bounds a wake-up taken by the run loop's
         thread (thread mode)."""
         deadline = time.monotonic() + timeout
-        while self.pool.busy:
+        while self.pool.busy or self.async_pool.busy:
             self.act_on_signals()
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -318,3 +318,50 @@ def logs_inside(message: str) -> str:
 
     logging.getLogger("tests.app.inside").warning(message)
     return message
+
+
+# Async tasks run on a worker's event loop (runtime/async_pool.py). Module state: the tests
+# run the worker in their own process and read it.
+import asyncio  # noqa: E402
+
+ASYNC_IN_FLIGHT = {"now": 0, "max": 0}
+
+
+@task
+async def async_gate(expected: int, patience: float = 20.0) -> int:
+    """Wait until ``expected`` of these run at once (or ``patience`` passes): a test of
+    concurrency by what the jobs saw, not by timing. Returns the most seen at once."""
+    ASYNC_IN_FLIGHT["now"] += 1
+    ASYNC_IN_FLIGHT["max"] = max(ASYNC_IN_FLIGHT["max"], ASYNC_IN_FLIGHT["now"])
+    try:
+        deadline = asyncio.get_running_loop().time() + patience
+        while ASYNC_IN_FLIGHT["max"] < expected and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return ASYNC_IN_FLIGHT["max"]
+    finally:
+        ASYNC_IN_FLIGHT["now"] -= 1
+
+
+@task(retry_on=[retry_on(Flaky, wait=0, attempts=3)])
+async def async_flaky_twice(counter: str) -> str:
+    await asyncio.sleep(0)
+    if _bump(counter) <= 2:
+        raise Flaky("not yet")
+    return "ok"
+
+
+@task
+async def async_fail(message: str = "boom") -> None:
+    await asyncio.sleep(0)
+    raise Boom(message)
+
+
+@task(timeout=0.3)
+async def async_too_slow() -> None:
+    await asyncio.sleep(30)
+
+
+@task(before=[before_hook], after=[after_hook], around=[around_hook])
+async def async_hooked() -> str:
+    CALLS.append("async-task")
+    return "hooked"
