@@ -145,7 +145,11 @@ def test_the_quickstart_as_printed_reaches_a_finished_job_in_the_admin(tmp_path)
         assert runjobs.wait(60) == 0, (tmp_path / "runjobs.log").read_text()
 
     # Back in the shell (its `result` is the enqueued job's): the page's second block.
-    again = f"from types import SimpleNamespace\n\nfrom shop.tasks import send_receipt\n\nresult = SimpleNamespace(id={job_id!r})\n"
+    again = (
+        "from types import SimpleNamespace\n"
+        "from shop.tasks import send_receipt\n"
+        f"result = SimpleNamespace(id={job_id!r})\n"
+    )
     printed = project.run(COMMANDS[4], stdin=again + section(EXAMPLES / "result.py", "result"))
     assert printed.strip() == "SUCCESSFUL Receipt for order 42 sent to ada@example.com"
 
