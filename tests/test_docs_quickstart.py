@@ -121,6 +121,10 @@ class Project:
 
 
 @pytest.mark.process
+@pytest.mark.skipif(
+    os.environ.get("SOLIDQ_TEST_DB", "sqlite") != "sqlite",
+    reason="the project has its own SQLite database: runs once, in the SQLite run",
+)
 def test_the_quickstart_as_printed_reaches_a_finished_job_in_the_admin(tmp_path):
     project = Project(tmp_path)
     project.run(COMMANDS[0])
