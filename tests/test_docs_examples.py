@@ -107,8 +107,8 @@ def test_the_site_builds_and_its_search_finds_every_key_and_check_id(tmp_path):
     assert sorted(word for word in wanted if word not in text) == []
 
 
-def test_the_state_diagram_has_every_transition_of_the_architecture_table():
-    """docs/concepts.md's Mermaid diagram and docs/architecture.md's transition table agree."""
+def test_the_state_diagrams_have_every_transition_of_the_architecture_table():
+    """docs/concepts.md's Mermaid diagrams and docs/architecture.md's transition table agree."""
     states = {"ready", "claimed", "scheduled", "blocked", "failed", "ended"}
     table = (DOCS / "architecture.md").read_text().split("| transition |", 1)[1]
     table = table.split("\n\n", 1)[0]
@@ -121,11 +121,14 @@ def test_the_state_diagram_has_every_transition_of_the_architecture_table():
             if target in states and target != source:
                 moves.add((source, target))
     assert len(moves) > 12
-    diagram = re.search(
-        r"```mermaid\nstateDiagram-v2\n(.*?)```", (DOCS / "concepts.md").read_text(), re.S
-    )
-    assert diagram
-    drawn = set(re.findall(r"^\s*(\[\*\]|\w+) --> (\w+)", diagram.group(1), re.M))
+    page = (DOCS / "concepts.md").read_text()
+    diagrams = re.findall(r"```mermaid\nstateDiagram-v2\n(.*?)```", page, re.S)
+    assert len(diagrams) == 2
+    drawn = {
+        move
+        for diagram in diagrams
+        for move in re.findall(r"^\s*(\[\*\]|\w+) --> (\w+)", diagram, re.M)
+    }
     assert sorted(moves - drawn) == [], "transitions missing from the diagram"
     assert sorted(drawn - moves) == [], "the diagram has transitions the table lacks"
 
