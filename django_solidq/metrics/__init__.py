@@ -32,7 +32,7 @@ def install() -> None:
     """Count jobs in this process (called by the app's ``ready()``; a no-op without
     ``prometheus-client``)."""
     if available():
-        from .counters import connect
+        from .counters import connect  # late import: prometheus_client is optional
 
         connect()
 
@@ -44,8 +44,8 @@ def registry() -> CollectorRegistry:
     from prometheus_client import CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
 
-    from .collector import QueueCollector
-    from .counters import INSTRUMENTS
+    from .collector import QueueCollector  # late import: prometheus_client is optional
+    from .counters import INSTRUMENTS  # late import: prometheus_client is optional
 
     fresh = CollectorRegistry(auto_describe=True)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

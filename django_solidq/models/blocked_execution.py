@@ -8,9 +8,10 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
+from django_solidq.concurrency import limit_of
 from django_solidq.ops import ops_for
 
-from .base import queue_atomic
+from .base import queue_atomic, tables
 from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 
@@ -46,23 +47,18 @@ class BlockedExecutionQuerySet(ExecutionQuerySet["BlockedExecution"]):
         The job takes a free permit of the key — or, ``handing_over``, the permit of a job of
         the key that just stopped (call with the key's semaphore locked then): the permit
         passes without touching the semaphore, half the writes of a give-back and a take."""
-        from django_solidq.concurrency import limit_of
-
-        from .ready_execution import ReadyExecution
-        from .semaphore import Semaphore
-
         if handing_over:
-            return ops_for(self.db).hand_over(self, ReadyExecution.objects, key)
+            return ops_for(self.db).hand_over(self, tables.ready.objects, key)
         with queue_atomic():
             blocked = self.locked_next(key)
             if blocked is None:
                 return False
             blocked_id, job_id, task_path, queue_name, priority = blocked
             limit = limit_of(task_path)
-            if limit is not None and not Semaphore.objects.wait(key, limit.to, limit.lasts):
+            if limit is not None and not tables.semaphore.objects.wait(key, limit.to, limit.lasts):
                 return False
             self.delete_rows([blocked_id])
-            ReadyExecution.objects.add([(job_id, queue_name, priority)])
+            tables.ready.objects.add([(job_id, queue_name, priority)])
         return True
 
     def unblock_expired(self) -> int:
@@ -76,10 +72,8 @@ class BlockedExecutionQuerySet(ExecutionQuerySet["BlockedExecution"]):
 
         The job's concurrency key is cleared: it runs without a permit and gives none back
         when it ends, so the limit's count stays right for the jobs still under it."""
-        from .ready_execution import ReadyExecution
-
         with queue_atomic():
-            moved = ReadyExecution.objects.move_from(self)
+            moved = tables.ready.objects.move_from(self)
             Job.objects.filter(id__in=moved).update(concurrency_key=None)
         return len(moved)
 

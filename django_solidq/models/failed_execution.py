@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Count
 
-from .base import per_minute, queue_atomic
+from .base import per_minute, queue_atomic, tables
 from .execution import Execution, ExecutionQuerySet
 from .job import Job
 
@@ -22,8 +22,6 @@ class FailedExecutionQuerySet(ExecutionQuerySet["FailedExecution"]):
         return sum(self._retry_one(row_id) for row_id in self.values_list("id", flat=True))
 
     def _retry_one(self, row_id: int) -> bool:
-        from .semaphore import Semaphore
-
         with queue_atomic():
             failed = (
                 FailedExecution.objects.select_related("job")
@@ -34,7 +32,7 @@ class FailedExecutionQuerySet(ExecutionQuerySet["FailedExecution"]):
             if failed is None:
                 return False
             job = failed.job
-            if job.unique_key and Semaphore.objects.take_unique(job) is not None:
+            if job.unique_key and tables.semaphore.objects.take_unique(job) is not None:
                 return False
             self.delete_rows([row_id])
             job.exception_executions = {}

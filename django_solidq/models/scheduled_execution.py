@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from .base import queue_atomic
+from .base import queue_atomic, tables
 from .execution import ExecutionQuerySet, QueuedExecution
 from .job import Job
 
@@ -52,15 +52,13 @@ class ScheduledExecutionQuerySet(ExecutionQuerySet["ScheduledExecution"]):
     def _release(self, rows: list[tuple[Any, Any, str, int]]) -> None:
         """These locked rows' jobs are due: delete the rows, make plain jobs ready, and send
         concurrency-limited ones through their limit (a permit, or blocked)."""
-        from .ready_execution import ReadyExecution
-
         self.delete_rows([row[0] for row in rows])
         limited = set(
             Job.objects.filter(id__in=[row[1] for row in rows])
             .exclude(concurrency_key=None)
             .values_list("id", flat=True)
         )
-        ReadyExecution.objects.add(row[1:] for row in rows if row[1] not in limited)
+        tables.ready.objects.add(row[1:] for row in rows if row[1] not in limited)
         jobs = Job.objects.in_bulk(limited)
         # Key by key (the lock order every transaction follows), in due order within a key.
         due = [jobs[job_id] for _, job_id, _, _ in rows if job_id in limited]

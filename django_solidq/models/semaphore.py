@@ -18,7 +18,7 @@ from django.utils import timezone
 from django_solidq.concurrency import limit_of, unique_of
 from django_solidq.conf import get_config
 
-from .base import QueueQuerySet
+from .base import QueueQuerySet, tables
 
 if TYPE_CHECKING:
     from .job import Job
@@ -89,14 +89,14 @@ class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
         for a live job with the key, not by the row's counter, so a key is held exactly while
         a live job has it — whatever expired or was left behind. Call inside a transaction.
         """
-        from .job import Job
-
         assert job.unique_key
         rule = unique_of(job.task_path)
         lasts = rule.duration if rule else timedelta(days=1)
         key = UNIQUE_PREFIX + job.unique_key
         created = self._locked(key, 1, lasts) is None  # created taken, or locked as it was
-        holder = Job.objects.live().filter(unique_key=job.unique_key).exclude(pk=job.pk).first()
+        holder = (
+            tables.job.objects.live().filter(unique_key=job.unique_key).exclude(pk=job.pk).first()
+        )
         if holder is None and not created:
             self.filter(key=key).update(value=0, expires_at=timezone.now() + lasts)
         return holder
@@ -114,8 +114,6 @@ class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
                 self._release_permit(job)
 
     def _release_permit(self, job: Job) -> None:
-        from .blocked_execution import BlockedExecution
-
         key = job.concurrency_key
         assert key is not None
         limit = limit_of(job.task_path)
@@ -125,7 +123,7 @@ class SemaphoreQuerySet(QueueQuerySet["Semaphore"]):
         # Lock the key's semaphore first: an enqueue blocking a job on this key holds the same
         # lock, so once we have it every blocked job of the key is visible to us.
         self.lock(key)
-        if not BlockedExecution.objects.release_next(key, handing_over=True):
+        if not tables.blocked.objects.release_next(key, handing_over=True):
             self.signal(key, lasts)
 
 

@@ -7,6 +7,8 @@ from django.tasks import Task, TaskResult
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.models import Job
 
+from .performing import claim_next, perform_claimed
+
 
 class ImmediateBackend(SolidQueueBackend):
     """For tests: jobs are stored as usual, then performed at once in the enqueuing thread,
@@ -22,8 +24,6 @@ class ImmediateBackend(SolidQueueBackend):
         # The one place enqueue, enqueue_all and enqueue_on_commit all pass through.
         result = super()._enqueued(job, task, stored, log)
         if (stored is None or stored.pk == job.pk) and job.discarded_at is None and job.is_due():
-            from .performing import claim_next, perform_claimed
-
             claimed = claim_next(["*"], lambda row: row.pk == job.pk)
             if claimed is not None:
                 return perform_claimed(claimed) or self.get_result(str(job.pk))

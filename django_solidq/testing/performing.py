@@ -15,7 +15,9 @@ from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
 from django_solidq import signals
+from django_solidq.backend import SolidQueueBackend
 from django_solidq.models import ClaimedExecution, Job, ReadyExecution, ScheduledExecution
+from django_solidq.runtime.execution import Recorder, perform
 
 from .records import Selector, wanted
 
@@ -138,8 +140,6 @@ def claim_next(queues: list[str], pick: Pick) -> Job | None:
 
 def perform_claimed(job: Job) -> TaskResult | None:
     """The worker's ``perform`` of a claimed job, its success recorded at once."""
-    from django_solidq.runtime.execution import Recorder, perform
-
     return perform(job, Recorder(TEST_WORKER))
 
 
@@ -148,8 +148,6 @@ def perform_now(task: Task, *args: Any, **kwargs: Any) -> TaskResult:
     middleware, hooks, ``retry_on`` and ``discard_on`` apply, and the attempt is recorded as a
     job. Returns the result: SUCCESSFUL, READY (a retry is scheduled) or FAILED (discarded).
     A job that fails for good raises its exception, as ``task.call()`` would."""
-    from django_solidq.backend import SolidQueueBackend
-
     backend = task.get_backend()
     if not isinstance(backend, SolidQueueBackend):
         raise InvalidTask(f"perform_now needs a SolidQueueBackend task; {task.name} is not one.")

@@ -12,6 +12,7 @@ from django.db import DatabaseError
 from django.tasks.exceptions import InvalidTask
 
 from django_solidq.conf import WORKER_DEFAULTS, WorkerConfig, get_config, raw_setting, validate
+from django_solidq.models import RecurringTask
 from django_solidq.recurring import check_recurring, solid_backend_alias, static_entries
 from django_solidq.runtime.pidfile import Pidfile, PidfileTaken
 from django_solidq.runtime.scheduler import SchedulerConfig
@@ -156,8 +157,6 @@ def _positive(value: str) -> int:
 
 
 def _dynamic_tasks_exist() -> bool:
-    from django_solidq.models import RecurringTask
-
     try:
         return RecurringTask.objects.dynamic().exists()
     except DatabaseError:  # not migrated yet: the supervisor's boot reports it
