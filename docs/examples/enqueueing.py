@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth.models import User
-from django.tasks import TaskResult
+from django.tasks import TaskResult, TaskResultStatus
 from django.utils import timezone
 
 from django_solidq import enqueue_all, pk_of
@@ -48,3 +48,10 @@ def welcome_everyone() -> list[TaskResult]:
 def welcome_many(users: list[User]) -> list[TaskResult]:
     # pk_of turns model instances into their primary keys, also inside lists and dicts.
     return enqueue_all([send_welcome_email.bind(user_id) for user_id in pk_of(users)])
+
+
+def delivered_to(result: TaskResult) -> str | None:
+    result = send_welcome_email.get_result(result.id)  # fresh from the database
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        return result.return_value  # what the task returned: the address
+    return None  # READY or RUNNING: not yet; FAILED: result.errors says why

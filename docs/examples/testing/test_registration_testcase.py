@@ -35,6 +35,7 @@ class RegistrationTests(TestCase):
         )
 
 
+# --8<-- [start:immediate]
 IMMEDIATE = {"default": {"BACKEND": "django_solidq.testing.ImmediateBackend", "QUEUES": []}}
 
 
@@ -47,3 +48,6 @@ class ImmediateBackendTests(TestCase):
 
         self.assertEqual(result.status, TaskResultStatus.SUCCESSFUL)
         self.assertEqual(len(mail.outbox), 1)
+
+
+# --8<-- [end:immediate]
