@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 from typing import Any
 
 from benchmarks.peers import _common, _django
@@ -16,6 +18,25 @@ CONFIGS = [
     Config("defaults", "documented defaults (no SOLIDQ setting)", default=True),
     Config("2x25", "2 processes x 25 threads, polling 0.05 s", options={"WORKERS": [TUNED]}),
 ]
+if os.environ.get("BENCH_OURS_TUNED"):  # another tuned configuration: a SOLIDQ dict (JSON)
+    CONFIGS.append(
+        Config(
+            "tuned",
+            f"SOLIDQ = {os.environ['BENCH_OURS_TUNED']}",
+            options=json.loads(os.environ["BENCH_OURS_TUNED"]),
+        )
+    )
+
+
+def describe(configs: list[Config]) -> list[Config]:
+    """The defaults' label with the values this checkout has (in ours' interpreter only)."""
+    from django_solidq.conf import WORKER_DEFAULTS
+
+    shown = ", ".join(f"{k} {v}" for k, v in WORKER_DEFAULTS.items() if k != "queues")
+    label = f"documented defaults (no SOLIDQ setting: {shown})"
+    return [dataclasses.replace(c, label=label) if c.default else c for c in configs]
+
+
 BULK_PER_CALL = (1000, 20000)  # the common 1,000 per call, and ours' large-batch figure
 
 
