@@ -629,9 +629,8 @@ def targets(med: dict[tuple[Any, ...], Any]) -> list[tuple[str, str, str]]:
             rows.append((name, "not measured", "n/a"))
             return
         ok = a / b >= want
-        rows.append(
-            (name, f"{a:,.0f} / {b:,.0f} = {a / b:.2f}x ({what})", "met" if ok else "**not met**")
-        )
+        shown = f"{a:,.0f} {what}" if b == 1.0 else f"{a:,.0f} / {b:,.0f} = {a / b:.2f}x ({what})"
+        rows.append((name, shown, "met" if ok else "**not met**"))
 
     add("drain, defaults ≥ 2x celery solo", ours_def, solo, 2.0, "ours defaults / celery solo")
     add("drain, defaults ≥ 3x dj-queue defaults", ours_def, djq, 3.0, "ours / dj-queue")
@@ -665,7 +664,7 @@ def targets(med: dict[tuple[Any, ...], Any]) -> list[tuple[str, str, str]]:
         (v["rate"] for k, v in med.items() if k[:2] == ("async", "ours") and "rate" in v),
         default=None,
     )
-    add("async 50 ms jobs ≥ 2,000/s", async_best, 1.0, 2000.0, "best configuration, jobs/s")
+    add("async 50 ms jobs ≥ 2,000/s", async_best, 1.0, 2000.0, "jobs/s (best configuration)")
     add(
         "SQLite, 2 processes ≥ 1,000/s",
         get("drain", "ours-sqlite", "sqlite-2p"),
