@@ -186,9 +186,8 @@ def drain(
     from the first job).
     *steady*: jobs/s between the 10 % and 90 % marks of the jobs that ran (by start time)."""
     out = fresh(workdir, f"{system.key}-{config.name}-{kind}")
-    system.call("reset")
     seconds = {"line": 0.0, "sleep": SLEEP_S, "async": ASYNC_S}[kind]
-    system.call("load", kind, n, "--seconds", seconds, timeout=600)
+    system.call("load", kind, n, "--seconds", seconds, "--reset", timeout=600)
     system.analyze()
     began = time.time()
     started = system.start(config, out)
@@ -262,10 +261,9 @@ def run_percentile(values: list[float], q: float) -> float:
 
 
 def enqueue(system: System, kind: str, n: int, per_call: int = 0) -> dict[str, Any]:
-    system.call("reset")  # (the next measurement resets too)
     if kind == "single":
-        return system.call("single", n)
-    return system.call("bulk", n, "--per-call", per_call)
+        return system.call("single", n, "--reset")
+    return system.call("bulk", n, "--per-call", per_call, "--reset")
 
 
 def calibration(db: str, workdir: Path, n: int = 300) -> dict[str, Any]:
@@ -395,6 +393,11 @@ def step(results: list[dict[str, Any]], what: dict[str, Any], fn: Callable[[], A
     )
     print(f"({time.monotonic() - began:.1f} s) {shown_text}", flush=True)
     results.append(value)
+    if ON_STEP is not None:
+        ON_STEP()
+
+
+ON_STEP: Callable[[], None] | None = None  # after each step: save what we have (--json)
 
 
 def one_round(
@@ -484,6 +487,8 @@ def io_round(
             for system in systems:
                 if kind == "async" and hasattr(system.module, "NO_ASYNC"):
                     continue
+                if kind == "sleep" and ns.smoke:
+                    continue  # the same path as the async drain; the smoke test is kept short
                 for config in configs_of(system, default, ns):
                     if system.key != "ours" and config.default and not ns.io_peer_defaults:
                         continue  # one job at a time by default: minutes for 10,000 sleeps
@@ -756,7 +761,9 @@ def machine(systems: list[System], redis_url: str | None, ns: argparse.Namespace
     info["versions"] = {}
     for system in systems:
         with contextlib.suppress(run.BenchError):
-            info["versions"][system.key] = system.call("version")
+            info["versions"][system.key] = (
+                {"system": system.label} if ns.smoke else system.call("version")
+            )
     return info
 
 
@@ -788,7 +795,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-sqlite", action="store_true", help="skip ours on SQLite")
     parser.add_argument("--drain-n", type=int, help="jobs per drain")
     parser.add_argument("--timeout", type=float, help="cap per drain (s)")
-    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--json", type=Path, help="also write the raw results here (each step)")
+    parser.add_argument("--from-json", type=Path, help="only render a --json file's results")
     parser.add_argument("--keep-dbs", action="store_true")
     docs = parser.add_mutually_exclusive_group()
     docs.add_argument("--write-docs", dest="write_docs", action="store_true", default=None)
@@ -852,6 +860,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parse_args(argv)
     import django
 
+    if ns.from_json:
+        return from_json(ns.from_json, ns)
     sizes = sizes_for(ns)
     workdir = Path(tempfile.mkdtemp(prefix="solidq-compare-"))
     procs = run.Procs(workdir)
@@ -871,6 +881,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 recreate(system.db)
             system.call("setup", timeout=300)
         info = machine(systems, redis_url, ns)
+        describe_run(info, sizes, ns, argv)
+        if ns.json:
+            global ON_STEP
+            ON_STEP = lambda: save_json(ns.json, info, results, began)  # noqa: E731
         print(
             f"{info['date']}: {info['nproc']} cores, load {run.loadavg():.2f}, PostgreSQL "
             f"{info['postgres']}; {', '.join(s.label for s in systems)}; {sizes}",
@@ -884,16 +898,40 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for system in systems:
                     if system.uses_postgres():
                         run.drop_database(system.db)
-    info["elapsed"] = f"{(time.monotonic() - began) / 60:.0f} min"
+    if ns.json:
+        save_json(ns.json, info, results, began, done=True)
+    print(f"\n(logs in {workdir})")
+    return report(info, systems, results, ns)
+
+
+def describe_run(
+    info: dict[str, Any], sizes: Sizes, ns: argparse.Namespace, argv: Sequence[str] | None
+) -> None:
     info["runs"] = sizes.runs
     info["io_runs"] = min(ns.io_runs, sizes.runs)
     info["sizes"] = (
         f"{sizes.drain:,} jobs per drain, {sizes.sleep:,} sleep jobs, {sizes.asleep:,} async "
         f"jobs, {sizes.latency} latency probes, drain cap {sizes.timeout:.0f} s "
-        f"(sleep/async {sizes.io_timeout:.0f} s)"
+        f"(sleep/async {sizes.io_timeout:.0f} s) after the first job"
     )
     args = [a for a in (sys.argv[1:] if argv is None else argv) if a != "--compare"]
     info["command"] = " ".join(["python benchmarks/run.py --compare", *args])
+
+
+def save_json(
+    path: Path, info: dict[str, Any], results: list[Any], began: float, done: bool = False
+) -> None:
+    info["elapsed"] = f"{(time.monotonic() - began) / 60:.0f} min"
+    if not done:
+        info["elapsed"] += " so far (stopped early)"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"info": info, "results": results}, default=str))
+    os.replace(tmp, path)
+
+
+def report(
+    info: dict[str, Any], systems: list[System], results: list[Any], ns: argparse.Namespace
+) -> int:
     load = [x for r in results for x in r.get("load", [])]
     info["busy_note"] = (
         " — the machine was shared with other work; compare ratios within this run"
@@ -902,14 +940,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     block = render(info, systems, results, ns)
     print("\n" + block)
-    print(f"\n(logs in {workdir})")
-    if ns.json:
-        ns.json.write_text(json.dumps({"info": info, "results": results}, default=str))
     if ns.write_docs:
         write_doc(block)
         print(f"Wrote {DOC.relative_to(REPO)}")
     failed = [r for r in results if "error" in r and not r.get("partial")]
     return 1 if failed else 0
+
+
+def from_json(path: Path, ns: argparse.Namespace) -> int:
+    """Render (and write) the block from a saved --json file, complete or not."""
+    saved = json.loads(path.read_text())
+    saved["info"].setdefault("io_runs", 1)
+    procs = run.Procs(Path(tempfile.gettempdir()))
+    systems = [System(name, Path(sys.executable), procs, {}) for name in ns.systems]
+    present = {r.get("system") for r in saved["results"]}
+    return report(saved["info"], [s for s in systems if s.key in present], saved["results"], ns)
 
 
 if __name__ == "__main__":

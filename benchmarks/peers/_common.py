@@ -132,11 +132,15 @@ def serve(runner: Runner, argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("latency")
     p.add_argument("n", type=int)
     p.add_argument("--spacing", type=float, default=0.05)
+    for name in ("load", "single", "bulk"):  # --reset: empty the queue first (one process fewer)
+        sub.choices[name].add_argument("--reset", action="store_true")
     ns = parser.parse_args(argv)
     try:
         if ns.command != "version":
             runner.prepare()
         out: dict[str, Any]
+        if getattr(ns, "reset", False):
+            runner.reset()
         if ns.command == "version":
             out = runner.version()
         elif ns.command in ("setup", "reset"):
