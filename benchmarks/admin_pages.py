@@ -27,6 +27,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -707,7 +708,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--explain-file",
         type=Path,
-        default=Path("/tmp/admin_pages_explain.txt"),
+        default=Path(tempfile.gettempdir()) / "admin_pages_explain.txt",
         help="EXPLAIN ANALYZE of the slowest statement of each page over the limit",
     )
     parser.add_argument("--no-bulk", action="store_true", help="do not execute the bulk action")

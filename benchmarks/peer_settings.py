@@ -1,4 +1,5 @@
-"""django-tasks-db's benchmark settings (run in the peer virtualenv, e.g. /work/bench-venv).
+"""django-tasks-db's benchmark settings (run in the peer virtualenv,
+benchmarks/.peers-venv by default).
 ``BENCH_PEER_DB_NAME`` names the database (default ``dtdb_bench``)."""
 
 from __future__ import annotations

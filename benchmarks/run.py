@@ -5,11 +5,12 @@ rates, worker memory and kill -9 recovery, side by side in one run.
     python benchmarks/run.py            # full run (~5 min), writes docs/benchmarks.md
     python benchmarks/run.py --quick    # ~1.5 min, prints the table only
     python benchmarks/run.py --only ours --profile
+    python benchmarks/run.py --compare  # side by side with Celery, dj-queue, procrastinate, ...
 
 Everything runs as real subprocesses against PostgreSQL on 127.0.0.1, in the databases
 ``solidq_bench`` and ``dtdb_bench`` (dropped and re-created here). django-tasks-db runs from its
-own virtualenv (``/work/bench-venv``, or ``BENCH_PEER_VENV``), created here from PyPI when
-missing. benchmarks/README.md says what each number means.
+own virtualenv (``benchmarks/.peers-venv``, or ``BENCH_PEER_VENV``), created here from PyPI
+when missing. benchmarks/README.md says what each number means.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from benchmarks import report  # noqa: E402
 
 DOC = REPO / "docs" / "benchmarks.md"
-PEER_VENV = Path(os.environ.get("BENCH_PEER_VENV", "/work/bench-venv"))
+PEER_VENV = Path(os.environ.get("BENCH_PEER_VENV", REPO / "benchmarks" / ".peers-venv"))
 PEER_REQUIREMENT = "django-tasks-db==0.13.0"
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
@@ -65,13 +66,12 @@ def ensure_interpreter(
     script: str = __file__, modules: Sequence[str] = ("django", "psycopg", "django_solidq")
 ) -> None:
     """Re-run ``script`` under a Python that can import ``modules`` (``BENCH_PYTHON``,
-    /work/venv, the repository's .venv)."""
+    the repository's .venv from scripts/bootstrap)."""
     if _importable(modules):
         return
     here = Path(sys.executable).resolve()
     for candidate in (
         os.environ.get("BENCH_PYTHON"),
-        "/work/venv/bin/python",
         str(REPO / ".venv/bin/python"),
     ):
         if candidate and Path(candidate).exists() and Path(candidate).resolve() != here:
@@ -960,6 +960,10 @@ def any_failed(value: Any) -> bool:
 
 def main() -> int:
     ensure_interpreter()
+    if "--compare" in sys.argv[1:]:  # the side-by-side run with all peers: compare.py
+        from benchmarks import compare
+
+        return compare.main(sys.argv[1:])
     ns = parse_args()
     import django
 
