@@ -18,7 +18,7 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
-from . import signals
+from . import joblog, signals, verified
 from .arguments import normalize_arguments
 from .conf import queue_database
 from .errors import error_entry
@@ -26,7 +26,6 @@ from .exceptions import ConcurrencyLimitReached, DuplicateJob
 from .models import Job, Process
 from .models.job import JobQuerySet
 from .results import new_result, to_result
-from .runtime import joblog, verified
 from .tasks import SolidTask, TaskCall
 
 SUPPORTED_VENDORS = ("postgresql", "mysql", "sqlite")

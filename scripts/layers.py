@@ -33,7 +33,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("vendor operations", {"ops", "operations"}),
     ("models", {"models", "migrations"}),
-    ("services", {"backend", "tasks", "results", "recurring", "checks", "health", "routers"}),
+    (
+        "services",
+        {"backend", "tasks", "results", "recurring", "checks", "health", "routers"}
+        | {"hooks", "db_retry", "verified"},
+    ),
     ("actors and admin", {"runtime", "admin", "metrics"}),
     ("entry points", {"testing", "management"}),
     ("app", {"apps", ""}),

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.tasks import TaskResult
 from django.utils import timezone
 
+from django_solidq import joblog
 from django_solidq.exceptions import JobTimeout, ProcessExitError
 from django_solidq.models import (
     BlockedExecution,
@@ -33,7 +34,6 @@ from django_solidq.models import (
     Semaphore,
 )
 from django_solidq.models.semaphore import UNIQUE_PREFIX
-from django_solidq.runtime import joblog
 from django_solidq.runtime.execution import Recorder, perform
 from tests.app.state_tasks import KINDS
 

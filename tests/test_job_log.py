@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from django_solidq.runtime.joblog import JobContextFilter
+from django_solidq.joblog import JobContextFilter
 from django_solidq.testing import perform_enqueued_jobs
 from tests import state
 from tests.app import tasks

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django_solidq import hooks
 from django_solidq.conf import DispatcherConfig
 from django_solidq.models import BlockedExecution, ScheduledExecution, Semaphore
-from django_solidq.runtime import hooks
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.process import Registered
 

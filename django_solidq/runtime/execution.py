@@ -20,7 +20,7 @@ from django.tasks import Task, TaskResult, TaskResultStatus
 from django.tasks.signals import task_finished, task_started
 from django.utils.module_loading import import_string
 
-from django_solidq import signals
+from django_solidq import hooks, joblog, signals, verified
 from django_solidq.arguments import normalize_arguments
 from django_solidq.backend import SolidQueueBackend
 from django_solidq.conf import get_config
@@ -28,7 +28,6 @@ from django_solidq.errors import exception_entry
 from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Outcome, decide
-from django_solidq.runtime import hooks, joblog, verified
 from django_solidq.runtime.async_pool import AsyncPool, current_runner
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain

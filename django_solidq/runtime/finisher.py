@@ -14,7 +14,7 @@ import threading
 
 from django.tasks import TaskResult
 
-from django_solidq.runtime import hooks
+from django_solidq import hooks
 from django_solidq.runtime.execution import Recorder, Success, record_successes
 from django_solidq.runtime.liveness import close_dead_connections
 

@@ -12,9 +12,9 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
+from django_solidq import hooks
 from django_solidq.conf import get_config
 from django_solidq.models import Process
-from django_solidq.runtime import hooks
 from django_solidq.runtime.stopping import EXIT_ABANDONED, StopSignals, Waker
 
 logger = logging.getLogger("django_solidq.process")

@@ -24,9 +24,9 @@ from typing import Any
 from django.db import DatabaseError
 from django.utils import timezone
 
+from django_solidq import hooks
 from django_solidq.models import RecurringTask
 from django_solidq.recurring import enqueue_tick, static_definitions
-from django_solidq.runtime import hooks
 from django_solidq.runtime.polling import quiet_polling
 from django_solidq.runtime.process import Registered
 from django_solidq.schedule import InvalidSchedule, Schedule

@@ -21,10 +21,10 @@ from typing import Any
 
 from django.db import connections
 
+from django_solidq import hooks, joblog
 from django_solidq.conf import get_config, queue_database
 from django_solidq.exceptions import ProcessExitError, ProcessMissingError
 from django_solidq.models import Process
-from django_solidq.runtime import hooks, joblog
 from django_solidq.runtime.actor import Actor, build_actor
 from django_solidq.runtime.child import child_main, config_dict
 from django_solidq.runtime.process import Registered, keep_connections

@@ -8,9 +8,9 @@ import threading
 import time
 from typing import Any
 
+from django_solidq import hooks
 from django_solidq.conf import WorkerConfig, get_config, queue_database
 from django_solidq.models import ClaimedExecution, Job, ReadyExecution
-from django_solidq.runtime import hooks
 from django_solidq.runtime.async_pool import AsyncPool
 from django_solidq.runtime.execution import Recorder, perform_in_thread, runs_async
 from django_solidq.runtime.finisher import Finisher
@@ -104,14 +104,11 @@ class Worker(Registered):
     def _release(self, jobs: list[Job]) -> None:
         """Give back, untouched, claimed jobs there is no room for (sync jobs claimed for the
         event loop's room): they never started, so no attempt is counted."""
-        try:
+        # On an error the heartbeat's release_stranded gives them back.
+        with hooks.reported("worker: releasing claims it has no room for"):
             claims = [job.claimed.pk for job in jobs if job.claimed is not None]
             ClaimedExecution.objects.filter(id__in=claims).release_all()
-        except Exception as exc:
-            hooks.thread_error(exc, "worker: releasing claims it has no room for")
-            close_old_connections()  # the heartbeat's release_stranded gives them back
-        finally:
-            self.recorder.settle(jobs)
+        self.recorder.settle(jobs)
 
     def _take(self, limit: int) -> list[Job] | None:
         """Claim up to ``limit`` jobs into the recorder's hand; None if the claim failed."""

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.db import DatabaseError, connection
 
-from django_solidq.runtime import hooks
+from django_solidq import hooks
 from django_solidq.runtime.actor import Actor, build_actor
 from django_solidq.runtime.dispatcher import Dispatcher
 from django_solidq.runtime.scheduler import Scheduler

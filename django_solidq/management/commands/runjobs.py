@@ -128,7 +128,14 @@ def overridden_workers(
     workers = get_config().workers
     if queues is not None:
         polling = workers[0].polling_interval if workers else WORKER_DEFAULTS["polling_interval"]
-        workers = (WorkerConfig(queues, WORKER_DEFAULTS["threads"], 1, float(polling)),)
+        workers = (
+            WorkerConfig(
+                queues=queues,
+                threads=WORKER_DEFAULTS["threads"],
+                processes=1,
+                polling_interval=float(polling),
+            ),
+        )
     return tuple(
         dataclasses.replace(
             worker,

@@ -16,9 +16,9 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.utils import timezone
 
 from django_solidq.conf import get_config, queue_database
+from django_solidq.db_retry import retry_db_write
 from django_solidq.models import ClaimedExecution, Job
 from django_solidq.retries import Outcome
-from django_solidq.runtime.db_retry import retry_db_write
 
 # What an attempt's bookkeeping changes on the job in memory: rewound before a retry, or the
 # attempt would be counted twice.

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
+from django_solidq import hooks
 from django_solidq.conf import queue_database
-from django_solidq.runtime import hooks
 
 DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
