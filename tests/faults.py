@@ -1,4 +1,4 @@
-"""Connection faults injected into a ``runjobs`` subprocess, for tests/test_faults*.py.
+"""Connection faults injected into a ``runjobs`` subprocess, for tests/runtime/test_faults*.py.
 
 A test sets ``SOLIDQ_TEST_FAULTS`` to a JSON object, e.g. ``{"claim": 4, "every": 3}``, before
 it starts ``runjobs``; the test app's ``ready()`` calls ``install()`` in every process, which

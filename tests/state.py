@@ -1,6 +1,6 @@
 """The job state machine as the tests drive it: every transition by its real entry point, and
-the invariants that must hold after each one (tests/test_state_machine.py, and the stateful
-property test in tests/test_state_properties.py).
+the invariants that must hold after each one (tests/models/test_state_machine.py, and the stateful
+property test in tests/models/test_state_properties.py).
 
 Invariants:
 1. every job is in exactly one execution table, or has ended (``finished_at``, no row);

@@ -3,7 +3,7 @@ statement, and LISTEN/NOTIFY wake-ups.
 
 Data-modifying CTEs move a job between tables atomically in a single round trip (and a single
 commit), where the portable ORM path takes five or six; the semantics are the portable ones
-(``tests/test_postgres_parity.py`` runs both on the same sequences). Table and column names
+(``tests/models/test_postgres_parity.py`` runs both on the same sequences). Table and column names
 come from the querysets' models.
 """
 

@@ -6,7 +6,7 @@ class TestAppConfig(AppConfig):
     label = "tests_app"
 
     def ready(self) -> None:
-        # runjobs subprocesses of tests/test_faults*.py: connection faults, when asked for.
+        # runjobs subprocesses of tests/runtime/test_faults*.py: connection faults, when asked for.
         from tests import faults
 
         faults.install()

@@ -1,4 +1,4 @@
-"""Tasks for ``tests/test_django_conformance.py``.
+"""Tasks for ``tests/services/test_django_conformance.py``.
 
 They mirror the sample tasks of Django's own ``tests/tasks/tasks.py`` (same behaviour, our
 names and bodies), plus a few that look at their own result while they run. Module level,

@@ -20,8 +20,8 @@ from django_solidq.models import (
     RecurringTask,
 )
 from django_solidq.testing import perform_enqueued_jobs
+from tests.admin.test_admin_support import failed_job, make_jobs
 from tests.app import tasks
-from tests.test_admin_support import failed_job, make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +98,7 @@ def test_pause_and_resume_a_queue(page, live_server, admin_user):
 
 
 def test_a_viewer_cannot_act(page, live_server, db):
-    from tests.test_admin_support import client_with
+    from tests.admin.test_admin_support import client_with
 
     client_with("view_job", username="viewer")
     from django.contrib.auth.models import User

@@ -17,10 +17,10 @@ from django_solidq.models import (
     RecurringExecution,
     RecurringTask,
 )
+from tests.admin.test_admin_support import blocked_job, failed_job, make_jobs
 from tests.app import tasks
 from tests.browser.conftest import LAPTOP_WIDTH
 from tests.browser.test_admin_browser import log_in
-from tests.test_admin_support import blocked_job, failed_job, make_jobs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -128,14 +128,8 @@ def overridden_workers(
     workers = get_config().workers
     if queues is not None:
         polling = workers[0].polling_interval if workers else WORKER_DEFAULTS["polling_interval"]
-        workers = (
-            WorkerConfig(
-                queues=queues,
-                threads=WORKER_DEFAULTS["threads"],
-                processes=1,
-                polling_interval=float(polling),
-            ),
-        )
+        only = {"queues": queues, "processes": 1, "polling_interval": float(polling)}
+        workers = (WorkerConfig(**{**WORKER_DEFAULTS, **only}),)
     return tuple(
         dataclasses.replace(
             worker,

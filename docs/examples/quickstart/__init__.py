@@ -1,2 +1,2 @@
 """The files of docs/quickstart.md, included in the page (pymdownx.snippets) and run by
-tests/test_docs_quickstart.py in a project made with ``django-admin startproject``."""
+tests/docs/test_docs_quickstart.py in a project made with ``django-admin startproject``."""

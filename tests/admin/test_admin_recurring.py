@@ -17,7 +17,7 @@ from django_solidq.admin.recurring_form import FormWhere, form_error
 from django_solidq.models import Job, RecurringTask
 from django_solidq.recurring import CLEAR_FINISHED_KEY, entry_problems, task_call
 from django_solidq.runtime.scheduler import Ticks
-from tests.test_admin_support import client_with
+from tests.admin.test_admin_support import client_with
 
 pytestmark = pytest.mark.django_db
 

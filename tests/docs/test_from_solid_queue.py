@@ -36,7 +36,7 @@ from docs.examples.services import InvalidCardError, PaymentGatewayError
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "from-solid-queue.md"
 SOURCES = [*sorted((ROOT / "docs" / "examples").glob("*.py")), Path(__file__)]
 

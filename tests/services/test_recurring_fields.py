@@ -13,7 +13,7 @@ from django_solidq.recurring import row_fields
 from django_solidq.recurring.reference import replace_in
 from django_solidq.recurring.validation import entry_problems
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "recurring.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "recurring.md"
 
 
 def test_the_docs_options_table_is_the_field_table():

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django_solidq.admin.guard import MAX_QUERY_PARAMETER
 from django_solidq.models import Job, Pause, ReadyExecution, RecurringTask
 from django_solidq.testing import perform_enqueued_jobs
+from tests.admin.test_admin_support import Jobs, client_with, make_jobs
 from tests.app import tasks
-from tests.test_admin_support import Jobs, client_with, make_jobs
 
 pytestmark = pytest.mark.django_db
 

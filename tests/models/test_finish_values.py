@@ -9,7 +9,7 @@ from django.tasks import TaskResultStatus, default_task_backend
 from django_solidq.models import Job
 from tests.app import tasks
 from tests.harness import wait_for
-from tests.test_async_jobs import all_done, settings, worker_with  # noqa: F401 (a fixture)
+from tests.runtime.test_async_jobs import all_done, settings, worker_with  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

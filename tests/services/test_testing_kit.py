@@ -32,7 +32,7 @@ from docs.examples.testing.test_registration_testcase import *  # noqa: F403
 from docs.examples.testing.test_welcome_email import *  # noqa: F403
 from tests.app import tasks as app_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "testing.md"
 EXAMPLES = sorted((ROOT / "docs" / "examples" / "testing").glob("*.py"))
 LOCMEM = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

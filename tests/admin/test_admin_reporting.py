@@ -31,10 +31,10 @@ from django_solidq.models import (
     reporting,
 )
 from django_solidq.testing import perform_enqueued_jobs
+from tests.admin.test_admin_support import blocked_job
 from tests.app import tasks
-from tests.test_admin_support import blocked_job
 
-PACKAGE = Path(__file__).resolve().parent.parent / "django_solidq"
+PACKAGE = Path(__file__).resolve().parents[2] / "django_solidq"
 
 
 def populate() -> None:

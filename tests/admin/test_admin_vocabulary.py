@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_solidq.admin import helpers
 from django_solidq.models import Job, ScheduledExecution
 from django_solidq.testing import perform_enqueued_jobs
+from tests.admin.test_admin import act, change_url, messages_of
+from tests.admin.test_admin_support import failed_job, make_jobs
 from tests.app import tasks
-from tests.test_admin import act, change_url, messages_of
-from tests.test_admin_support import failed_job, make_jobs
 
 pytestmark = pytest.mark.django_db
 

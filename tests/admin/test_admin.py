@@ -28,8 +28,15 @@ from django_solidq.models import (
     reporting,
 )
 from django_solidq.testing import perform_enqueued_jobs
+from tests.admin.test_admin_support import (
+    Jobs,
+    blocked_job,
+    client_with,
+    failed_job,
+    job,
+    make_jobs,
+)
 from tests.app import tasks
-from tests.test_admin_support import Jobs, blocked_job, client_with, failed_job, job, make_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -723,7 +730,7 @@ class TestModelMethods:
         assert job(second.id).discarded_at is not None
 
     def test_blocked_and_ready_discard(self, db):
-        from tests.test_admin_support import blocked_job
+        from tests.admin.test_admin_support import blocked_job
 
         blocked = blocked_job()
         assert BlockedExecution.objects.discard() == 1

@@ -18,7 +18,7 @@ from django_solidq.testing import assert_enqueued, perform_enqueued_jobs
 from docs.examples.celery import settings as celery_settings
 from docs.examples.celery import tasks, usage
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "from-celery.md"
 
 pytestmark = pytest.mark.django_db

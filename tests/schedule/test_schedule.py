@@ -102,7 +102,7 @@ def test_default_zone_is_utc_without_django_settings() -> None:
         "from django_solidq.schedule import parse_schedule;"
         "print(parse_schedule('0 9 * * *').timezone)"
     )
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[2]), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
@@ -382,7 +382,7 @@ def test_docs_examples_run() -> None:
     """The ``>>>`` examples of the "Schedule syntax" section of docs/recurring.md pass."""
     import doctest
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "recurring.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "recurring.md").read_text()
     section = text.split("## Schedule syntax", 1)[1].split("\n## ", 1)[0]
     parser = doctest.DocTestParser()
     test = parser.get_doctest(section, {}, "recurring.md", "docs/recurring.md", 0)

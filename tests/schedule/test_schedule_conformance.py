@@ -21,7 +21,7 @@ def _conformance_dir() -> Path:
     override = os.environ.get("SOLIDQ_CONFORMANCE_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent / "data" / "fugit"
+    return Path(__file__).resolve().parents[1] / "data" / "fugit"
 
 
 CONFORMANCE_DIR = _conformance_dir()

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from django_solidq.admin import dashboard
 from django_solidq.models import FailedExecution, Job, Process
-from tests.test_admin_support import failed_job
+from tests.admin.test_admin_support import failed_job
 
 pytestmark = pytest.mark.django_db
 

@@ -23,13 +23,14 @@ from django_solidq.recurring import (
     run_command,
     run_now,
 )
-from tests.test_admin_support import client_with
+from tests.admin.test_admin_support import client_with
 
 pytestmark = pytest.mark.django_db
 
 ADD = reverse("admin:django_solidq_recurringtask_add")
 SHELL = "shell -c \"open('/tmp/solidq-pwned', 'w').write('1')\""
-# This module imports the runner, so it is reachable as tests.test_security_recurring.run_command;
+# This module imports the runner, so it is reachable as
+# tests.services.test_security_recurring.run_command;
 # a copy made with using() is another Task object with the same function.
 runner_copy = run_command.using(queue_name="elsewhere")
 NO_COMMANDS = {"ADMIN_RECURRING_COMMANDS": [], "CLEAR_FINISHED_JOBS": False}
@@ -59,8 +60,8 @@ def adder() -> Client:
     [
         "django_solidq.recurring.run_command",
         "django_solidq.admin.recurring_form.run_command",  # main's form imported it
-        "tests.test_security_recurring.run_command",
-        "tests.test_security_recurring.runner_copy",
+        "tests.services.test_security_recurring.run_command",
+        "tests.services.test_security_recurring.runner_copy",
     ],
 )
 @override_settings(SOLIDQ=NO_COMMANDS)
@@ -75,7 +76,9 @@ def test_the_admin_refuses_the_command_runner_under_any_name(path):
 def test_the_runner_is_recognised_by_its_function():
     assert is_command_runner(run_command)
     assert is_command_runner(runner_copy)
-    assert is_command_runner(resolve_known_task("tests.test_security_recurring.run_command"))
+    assert is_command_runner(
+        resolve_known_task("tests.services.test_security_recurring.run_command")
+    )
     assert not is_command_runner(resolve_known_task("tests.app.tasks.noop"))
     assert not is_command_runner(run_command.func)  # the bare function is not a Task
 
@@ -125,7 +128,7 @@ def enqueue_row(key: str = "by-hand", **columns) -> Job | None:
     [
         {"task_path": "django_solidq.recurring.run_command", "args": [SHELL]},
         {"task_path": "django_solidq.admin.recurring_form.run_command", "args": [SHELL]},
-        {"task_path": "tests.test_security_recurring.runner_copy", "args": [SHELL]},
+        {"task_path": "tests.services.test_security_recurring.runner_copy", "args": [SHELL]},
         {"command": SHELL},
     ],
     ids=["runner", "re-exported runner", "runner copy", "command"],

@@ -21,7 +21,7 @@ import pytest
 
 from tests.harness import wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "quickstart.md"
 EXAMPLES = ROOT / "docs" / "examples" / "quickstart"
 BIN = Path(sys.executable).parent

@@ -43,7 +43,7 @@ def value(samples, name: str, **labels: str) -> float:
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.test_metrics")
+@pytest.mark.urls("tests.services.test_metrics")
 class TestScrape:
     def test_job_counters_and_durations_per_task_and_queue(self, client, counter_file):
         before = scrape(client)
@@ -109,7 +109,7 @@ def counter_file(tmp_path):
 
 @pytest.mark.process
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.urls("tests.test_metrics")
+@pytest.mark.urls("tests.services.test_metrics")
 def test_counters_from_runjobs_child_processes_reach_the_view(
     runjobs, client, tmp_path, monkeypatch
 ):

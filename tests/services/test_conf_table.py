@@ -23,7 +23,7 @@ from django_solidq.conf.__main__ import main
 from django_solidq.conf.reference import BEGIN, END, reference, replace_in
 from django_solidq.models.recurring_task import ENTRY_FIELDS
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 
 
 def test_the_docs_reference_is_the_tables():
