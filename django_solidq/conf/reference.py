@@ -4,6 +4,7 @@ the markers there (a test fails when the two differ)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from .table import DISPATCHER_SETTINGS, SETTINGS, WORKER_SETTINGS, Setting
@@ -55,19 +56,30 @@ def reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+def replace_between(text: str, begin: str, end: str, generated: str) -> str:
+    """``text`` with what lies from the ``begin`` marker to the ``end`` marker replaced by
+    ``generated`` (which writes both markers again)."""
+    head, found_begin, rest = text.partition(begin)
+    _, found_end, tail = rest.partition(end)
+    if not found_begin or not found_end:
+        raise ValueError(f"the markers {begin!r} ... {end!r} are missing")
+    return head + generated.rstrip("\n") + tail
+
+
+def rewrite(path: Path, replace: Callable[[str], str]) -> bool:
+    """Rewrite the generated part of the file at ``path``; whether it changed."""
+    text = path.read_text()
+    updated = replace(text)
+    if updated != text:
+        path.write_text(updated)
+    return updated != text
+
+
 def replace_in(text: str) -> str:
     """``text`` (docs/configuration.md) with its reference section rewritten."""
-    head, begin, rest = text.partition(BEGIN)
-    _, end, tail = rest.partition(END)
-    if not begin or not end:
-        raise ValueError("the reference markers are missing")
-    return head + reference().rstrip("\n") + tail
+    return replace_between(text, BEGIN, END, reference())
 
 
 def write(path: Path) -> bool:
     """Rewrite the reference in the file at ``path``; whether it changed."""
-    text = path.read_text()
-    updated = replace_in(text)
-    if updated != text:
-        path.write_text(updated)
-    return updated != text
+    return rewrite(path, replace_in)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django_solidq.conf.reference import replace_between, rewrite
 from django_solidq.models.recurring_task import ENTRY_FIELDS, REQUIRED, EntryField
 
 BEGIN = "<!-- options: generated from ENTRY_FIELDS by scripts/reference-docs; do not edit -->"
@@ -35,17 +36,9 @@ def reference() -> str:
 
 def replace_in(text: str) -> str:
     """``text`` (docs/recurring.md) with its options table rewritten."""
-    head, begin, rest = text.partition(BEGIN)
-    _, end, tail = rest.partition(END)
-    if not begin or not end:
-        raise ValueError("the options markers are missing")
-    return head + reference().rstrip("\n") + tail
+    return replace_between(text, BEGIN, END, reference())
 
 
 def write(path: Path) -> bool:
     """Rewrite the options table in the file at ``path``; whether it changed."""
-    text = path.read_text()
-    updated = replace_in(text)
-    if updated != text:
-        path.write_text(updated)
-    return updated != text
+    return rewrite(path, replace_in)

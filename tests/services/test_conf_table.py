@@ -12,6 +12,7 @@ from django.test import override_settings
 from django_solidq.conf import (
     DISPATCHER_SETTINGS,
     SETTINGS,
+    WORKER_DEFAULTS,
     WORKER_SETTINGS,
     Config,
     get_config,
@@ -76,7 +77,7 @@ def test_the_usable_config_replaces_what_is_invalid_by_its_default(raw):
         config = usable_config()
         assert queue_database() == "default"
     assert config.shutdown_timeout == 5.0 and config.recurring == {}
-    assert all(worker.threads == 3 for worker in config.workers)
+    assert all(worker.threads == WORKER_DEFAULTS["threads"] for worker in config.workers)
 
 
 def test_an_unknown_alias_is_kept_so_that_its_queries_fail_loudly():
