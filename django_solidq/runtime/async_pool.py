@@ -21,12 +21,13 @@ import concurrent.futures
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from django.db import connections
 
 from django_solidq.exceptions import JobTimeout
+from django_solidq.runtime.pool import Pool
 
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -36,47 +37,24 @@ current_runner: contextvars.ContextVar[Runner | None] = contextvars.ContextVar(
 )
 
 
-class AsyncPool:
+class AsyncPool(Pool):
+    """A ``Pool`` whose threads are bridges: each performs one async job around its
+    coroutine, which it runs on the shared loop with ``run``."""
+
     def __init__(self, size: int, on_idle: Callable[[], None], name: str = "solidq-async") -> None:
-        self.size = size
-        self._on_idle = on_idle
-        self._busy = 0
+        super().__init__(size, on_idle, name=f"{name}-job")
         self._in_flight = 0  # coroutines running on the loop right now
         self.max_in_flight = 0  # the most at once since start (a measure; tests read it)
-        self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._loop_thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
         self._loop_thread.start()
-        self._bridges = ThreadPoolExecutor(max_workers=size, thread_name_prefix=f"{name}-job")
 
-    @property
-    def idle(self) -> int:
-        with self._lock:
-            return self.size - self._busy
-
-    @property
-    def busy(self) -> int:
-        with self._lock:
-            return self._busy
-
-    def post(self, func: Callable[..., Any], *args: Any) -> None:
-        """Run ``func(*args)`` in a bridge thread; ``func`` runs its coroutine with ``run``."""
-        with self._lock:
-            self._busy += 1
-        future = self._bridges.submit(self._bridged, func, *args)
-        future.add_done_callback(self._done)
-
-    def _bridged(self, func: Callable[..., Any], *args: Any) -> Any:
+    def _perform(self, func: Callable[..., Any], *args: Any) -> Any:
         try:
             return func(*args)
         finally:
             for connection in connections.all(initialized_only=True):
                 connection.close()
-
-    def _done(self, future: Future[Any]) -> None:
-        with self._lock:
-            self._busy -= 1
-        self._on_idle()
 
     def runner(self, timeout: float | None) -> Runner:
         """A runner for one job: its coroutine on the loop, under ``timeout`` seconds."""
@@ -115,7 +93,7 @@ class AsyncPool:
                 self._in_flight -= 1
 
     def shutdown(self) -> None:
-        self._bridges.shutdown(wait=False, cancel_futures=True)
+        super().shutdown()
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 

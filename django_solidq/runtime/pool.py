@@ -27,10 +27,14 @@ class Pool:
             return self._busy
 
     def post(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` in one of the pool's threads."""
         with self._lock:
             self._busy += 1
-        future = self._executor.submit(func, *args)
+        future = self._executor.submit(self._perform, func, *args)
         future.add_done_callback(self._done)
+
+    def _perform(self, func: Callable[..., Any], *args: Any) -> Any:
+        return func(*args)
 
     def _done(self, future: Future[Any]) -> None:
         with self._lock:

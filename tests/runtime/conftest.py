@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from django_solidq.conf import WorkerConfig
+from django_solidq.conf import WORKER_DEFAULTS, WorkerConfig
 from django_solidq.runtime.actor import Actor
 from django_solidq.runtime.worker import Worker
 from tests.runtime import tasks
@@ -34,7 +34,8 @@ def running(actor: Actor) -> Iterator[Actor]:
 
 def make_worker(threads: int = 2, queues: tuple[str, ...] = ("*",), **kwargs: Any) -> Worker:
     """A worker for this process: a stuck job is only logged (never ``os._exit``)."""
-    config = WorkerConfig(queues=queues, threads=threads, processes=1, polling_interval=0.05)
+    only = {"queues": queues, "threads": threads, "processes": 1, "polling_interval": 0.05}
+    config = WorkerConfig(**{**WORKER_DEFAULTS, **only})
     worker = Worker(config, **kwargs)
     worker.watchdog.hard = False
     return worker

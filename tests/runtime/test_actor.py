@@ -8,13 +8,20 @@ import pytest
 from django.db import DatabaseError, connection
 
 from django_solidq import hooks
+from django_solidq.conf import WORKER_DEFAULTS
 from django_solidq.runtime.actor import Actor, build_actor
 from django_solidq.runtime.dispatcher import Dispatcher
 from django_solidq.runtime.scheduler import Scheduler
 from django_solidq.runtime.supervisor import Supervisor
 from django_solidq.runtime.worker import Worker
 
-WORKER = {"queues": ("*",), "threads": 1, "processes": 1, "polling_interval": 0.1}
+WORKER = {
+    **WORKER_DEFAULTS,
+    "queues": ("*",),
+    "threads": 1,
+    "processes": 1,
+    "polling_interval": 0.1,
+}
 DISPATCHER = {"polling_interval": 0.1, "batch_size": 10, "concurrency_maintenance_interval": 60}
 REPORTED: list[BaseException] = []
 
