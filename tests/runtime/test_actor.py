@@ -15,7 +15,7 @@ from django_solidq.runtime.scheduler import Scheduler
 from django_solidq.runtime.supervisor import Supervisor
 from django_solidq.runtime.worker import Worker
 
-WORKER = {
+WORKER = {**WORKER_DEFAULTS, "queues": ("*",), "threads": 1, "polling_interval": 0.1}
     **WORKER_DEFAULTS,
     "queues": ("*",),
     "threads": 1,
