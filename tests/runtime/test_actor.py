@@ -16,12 +16,6 @@ from django_solidq.runtime.supervisor import Supervisor
 from django_solidq.runtime.worker import Worker
 
 WORKER = {**WORKER_DEFAULTS, "queues": ("*",), "threads": 1, "polling_interval": 0.1}
-    **WORKER_DEFAULTS,
-    "queues": ("*",),
-    "threads": 1,
-    "processes": 1,
-    "polling_interval": 0.1,
-}
 DISPATCHER = {"polling_interval": 0.1, "batch_size": 10, "concurrency_maintenance_interval": 60}
 REPORTED: list[BaseException] = []
 
