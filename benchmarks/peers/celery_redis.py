@@ -15,7 +15,8 @@ from benchmarks.peers._common import Config
 SYSTEM = "celery"
 LABEL = "celery + Redis"
 REQUIREMENT = "celery==5.7.0"
-EXTRA_REQUIREMENTS = ("redis",)
+# kombu imports packaging without declaring it (a fresh virtualenv has none).
+EXTRA_REQUIREMENTS = ("redis", "packaging")
 ENV: dict[str, str] = {}
 APP = "benchmarks.peers.celery_app"
 CONFIGS = [
