@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -32,7 +33,10 @@ class Tables:
     their modules refer to each other through this instead of importing each other in a circle."""
 
     @staticmethod
+    @functools.cache
     def _model(name: str) -> Any:
+        # Cached: enqueue, claim and finish look tables up per call, and a model class never
+        # changes once the registry holds it (a lookup before then raises and is not cached).
         return apps.get_model("django_solidq", name)
 
     @property
