@@ -217,6 +217,16 @@ class Config:
     listen_notify: bool = setting(
         True, FLAG, "django_solidq.E008", "PostgreSQL only: wake idle workers on enqueue."
     )
+    prepared_statements: bool = setting(
+        True,
+        FLAG,
+        "django_solidq.E008",
+        "PostgreSQL only: run the hot statements (enqueue, claim, finish) as server-side "
+        "prepared statements, planned once per connection instead of on every run (psycopg "
+        "prepares a statement on its fifth run; a connection's `prepare_threshold` OPTION of "
+        "`None` turns it off too). Set `False` behind a transaction pooler that cannot keep "
+        "prepared statements (PgBouncer before 1.21, or `max_prepared_statements = 0`).",
+    )
     on_thread_error: str | None = setting(
         None,
         DOTTED_PATH,

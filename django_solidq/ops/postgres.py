@@ -21,6 +21,7 @@ from django.db.models.base import ModelState
 from django_solidq.conf import get_config
 
 from .portable import CHANNEL, PortableOps
+from .prepared import statement_cursor
 from .rows import mark_saved
 
 ARRAY_TYPES = {
@@ -46,7 +47,7 @@ class PostgresOps(PortableOps):
     def enqueue(self, jobs: Any, job: Any) -> None:
         """Insert the job and its ready (or scheduled) row, and NOTIFY workers, at once."""
         sql, fields = enqueue_sql(jobs.model, job.is_due(), get_config().listen_notify)
-        with connections[jobs.db].cursor() as cursor:
+        with statement_cursor(jobs.db, hot=False) as cursor:
             cursor.execute(sql, [convert(getattr(job, name)) for name, convert in fields])
         mark_saved(job, jobs.db)
 
@@ -87,7 +88,7 @@ class PostgresOps(PortableOps):
             )
             SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM r), (SELECT count(*) FROM s)
         """
-        with connections[jobs.db].cursor() as cursor:
+        with statement_cursor(jobs.db, hot=False) as cursor:
             cursor.execute(sql, params)
             _, became_ready, _ = cursor.fetchone()
         if became_ready:
@@ -137,7 +138,7 @@ class PostgresOps(PortableOps):
             ORDER BY removed.priority DESC, removed.ready_id
         """
         using = ready.db
-        with connections[using].cursor() as cursor:
+        with statement_cursor(using) as cursor:
             cursor.execute(sql, [*params, limit, process_id])
             rows = cursor.fetchall()
         found = []
@@ -183,7 +184,7 @@ class PostgresOps(PortableOps):
             )
             params.append(array_literal([job.pk for job in done], quote=False))
             params += [array_param(done, f, k) for f, k in zip(columns, kinds, strict=True)]
-        with connections[jobs.db].cursor() as cursor:
+        with statement_cursor(jobs.db) as cursor:
             cursor.execute(sql, params)
             return {str(row[0]) for row in cursor.fetchall()}
 
@@ -203,7 +204,7 @@ class PostgresOps(PortableOps):
             )
             SELECT count(*), count({self._notify_sql()}) FROM ready
         """
-        with connections[blocked.db].cursor() as cursor:
+        with statement_cursor(blocked.db) as cursor:
             cursor.execute(sql, [key])
             row = cursor.fetchone()
             return bool(row and row[0])
