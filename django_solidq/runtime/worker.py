@@ -33,8 +33,10 @@ class Worker(Registered):
         self.config = config
         self.pool = Pool(config.threads, on_idle=self.wake)
         self.async_pool = AsyncPool(config.async_concurrency, on_idle=self.wake)
-        # The last claim brought async jobs: claim for the event loop's free room too.
-        self._async_seen = False
+        # What the last claim that found jobs brought: claim for the room of those kinds
+        # (threads for sync jobs, the event loop for async ones), so that a queue of async
+        # jobs is not claimed for idle threads only to be given back.
+        self._sync_seen, self._async_seen = True, False
         self.recorder = Finisher(self.name) if get_config().batch_finishes else Recorder(self.name)
         self.listener: Listener | None = None
         self.watchdog = Watchdog(get_config().timeout_grace, self._note_timed_out)
@@ -61,13 +63,12 @@ class Worker(Registered):
         room on the event loop), so nothing waits in a prefetch."""
         backlog = False
         while self.keep_running():
-            idle = self.pool.idle
-            if backlog and 0 < idle < self.min_batch:
-                # Jobs are waiting and most threads are busy: give a few more threads a moment
-                # to free up, so that one claim serves several of them.
+            room = self.room
+            if backlog and 0 < room < self.min_batch:
+                # Jobs are waiting and most slots are busy: give a few more a moment to free
+                # up, so that one claim serves several of them.
                 time.sleep(COALESCE_SECONDS)
-                idle = self.pool.idle
-            room = idle + (self.async_pool.idle if self._async_seen else 0)
+                room = self.room
             claimed = self._claim(room) if room else 0
             backlog = claimed == room and room > 0
             if backlog:
@@ -75,8 +76,16 @@ class Worker(Registered):
             self.sleep(None if room == 0 else self.config.polling_interval)
 
     @property
+    def room(self) -> int:
+        """Free slots for the kinds of jobs the last claim brought: idle threads for sync
+        jobs, free room on the event loop for async ones."""
+        threads = self.pool.idle if self._sync_seen or not self._async_seen else 0
+        return threads + (self.async_pool.idle if self._async_seen else 0)
+
+    @property
     def min_batch(self) -> int:
-        return max(1, self.config.threads // 2)
+        threads = self.config.threads if self._sync_seen or not self._async_seen else 0
+        return max(1, (threads + (self.async_pool.size if self._async_seen else 0)) // 2)
 
     def _claim(self, limit: int) -> int:
         jobs = self._take(limit)
@@ -86,17 +95,22 @@ class Worker(Registered):
             self._release_stranded("worker poll")
             self.sleep(self.config.polling_interval)
             return 0
-        threads, surplus, seen = self.pool.idle, [], False
+        threads, surplus = self.pool.idle, []
+        kinds = {runs_async(job.task_path) for job in jobs}
         for job in jobs:
-            if runs_async(job.task_path) and self.async_pool.idle > 0:
-                seen = True
-                self.async_pool.post(perform_in_thread, job, self.recorder, None, self.async_pool)
-            elif threads > 0 and not runs_async(job.task_path):
+            if runs_async(job.task_path):
+                if self.async_pool.idle > 0:
+                    self.async_pool.post(
+                        perform_in_thread, job, self.recorder, None, self.async_pool
+                    )
+                    continue
+            elif threads > 0:
                 threads -= 1
                 self.pool.post(perform_in_thread, job, self.recorder, self.watchdog)
-            else:
-                surplus.append(job)
-        self._async_seen = seen
+                continue
+            surplus.append(job)
+        if kinds:
+            self._sync_seen, self._async_seen = False in kinds, True in kinds
         if surplus:
             self._release(surplus)
         return len(jobs)

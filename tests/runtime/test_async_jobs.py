@@ -161,6 +161,29 @@ def test_sync_jobs_claimed_for_the_event_loop_are_given_back_untouched(worker_wi
     assert {status(i) for i in ids} == {TaskResultStatus.SUCCESSFUL}
 
 
+def test_a_queue_of_async_jobs_is_claimed_for_the_loop_only(worker_with, monkeypatch):
+    """Once a claim brought only async jobs, idle threads are not claimed for: nothing is
+    claimed only to be given back (which cost a third of the async throughput)."""
+    released: list[int] = []
+    original = Worker._release
+    monkeypatch.setattr(
+        Worker, "_release", lambda self, jobs: (released.append(len(jobs)), original(self, jobs))
+    )
+    first = [tasks.async_gate.enqueue(1, patience=0.01) for _ in range(4)]
+    worker = worker_with(settings(threads=4, async_concurrency=20))
+    wait_for(lambda: all_done([r.id for r in first]), timeout=60, what="the first async jobs")
+    assert (worker._sync_seen, worker._async_seen) == (False, True)
+    assert worker.room == 20  # the loop's room only
+    rest = [tasks.async_gate.enqueue(1, patience=0.01) for _ in range(60)]
+    wait_for(lambda: all_done([r.id for r in rest]), timeout=60, what="60 more async jobs")
+    assert released == []
+    # A sync job among them is claimed for the loop's room, given back, then run by a thread.
+    add = tasks.add.enqueue(2, 3)
+    wait_for(lambda: all_done([add.id]), timeout=60, what="the sync job")
+    assert default_task_backend.get_result(add.id).return_value == 5
+    assert Job.objects.get(id=add.id).errors == []
+
+
 @pytest.mark.parametrize("value", [0, -1, 1.5, True, "10", 10_001])
 def test_async_concurrency_is_checked(value):
     problems = validate({"WORKERS": [{"queues": ["*"], "async_concurrency": value}]})
