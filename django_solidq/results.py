@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.tasks import Task, TaskResult, TaskResultStatus
+from django.tasks import Task, TaskResult, TaskResultStatus, task_backends
 from django.tasks.base import TaskError
 from django.tasks.exceptions import InvalidTask
 from django.utils.module_loading import import_string
@@ -54,12 +54,33 @@ def load_task(job: Job) -> Task:
             f"{job.task_path!r} of job {job.pk} is a {type(task).__name__}, not a Task. "
             "Decorate it with @task or discard the job."
         )
-    return task.using(
-        queue_name=job.queue_name,
-        priority=job.priority,
-        run_after=job.next_run_at(),
-        backend=job.backend,
-    )
+    run_after = job.next_run_at()
+    if run_after is not None:
+        return task.using(
+            queue_name=job.queue_name,
+            priority=job.priority,
+            run_after=run_after,
+            backend=job.backend,
+        )
+    # A worker loads the same few tasks with the same options over and over: a copy made
+    # with ``using`` is validated by its backend, which costs more than the job's
+    # bookkeeping. Reuse it while the task and the backend are the same objects (settings
+    # changes make new backends).
+    backend = task_backends[job.backend]
+    key = (job.task_path, job.queue_name, job.priority, job.backend)
+    known = _loaded.get(key)
+    if known is not None and known[0] is task and known[1] is backend:
+        return known[2]
+    loaded = task.using(queue_name=job.queue_name, priority=job.priority, backend=job.backend)
+    if len(_loaded) >= LOADED_MAX:
+        _loaded.clear()
+    _loaded[key] = (task, backend, loaded)
+    return loaded
+
+
+LOADED_MAX = 1024
+# (task path, queue, priority, backend alias) -> (imported task, backend, the job's task)
+_loaded: dict[tuple[str, str, int, str], tuple[Task, Any, Task]] = {}
 
 
 def _task_or_stand_in(job: Job) -> Task:

@@ -116,27 +116,7 @@ class PostgresOps(PortableOps):
         """Lock, delete and claim up to ``limit`` ready rows of one selector; the jobs (claim
         attached) in claim order."""
         condition, params = queue_condition(selector)
-        pauses = ready.paused_queues().model._meta.db_table
-        names = [f.attname for f in jobs.model._meta.concrete_fields]
-        columns = ", ".join(f"j.{f.column}" for f in jobs.model._meta.concrete_fields)
-        json_columns = [i for i, f in enumerate(jobs.model._meta.concrete_fields) if is_json(f)]
-        sql = f"""
-            WITH picked AS (
-                SELECT id, job_id, priority FROM {ready.model._meta.db_table}
-                WHERE {condition} AND queue_name NOT IN (SELECT queue_name FROM {pauses})
-                ORDER BY priority DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
-            ), removed AS (
-                DELETE FROM {ready.model._meta.db_table} r USING picked WHERE r.id = picked.id
-                RETURNING picked.id AS ready_id, picked.job_id, picked.priority
-            ), claimed AS (
-                INSERT INTO {claimed.model._meta.db_table} (job_id, process_id, created_at)
-                SELECT job_id, %s, now() FROM removed RETURNING id, job_id, created_at
-            )
-            SELECT {columns}, claimed.id, claimed.created_at
-            FROM claimed JOIN removed ON removed.job_id = claimed.job_id
-            JOIN {jobs.model._meta.db_table} j ON j.id = claimed.job_id
-            ORDER BY removed.priority DESC, removed.ready_id
-        """
+        sql, names, json_columns = claim_sql(ready, claimed.model, jobs.model, condition)
         using = ready.db
         with statement_cursor(using) as cursor:
             cursor.execute(sql, [*params, limit, process_id])
@@ -208,6 +188,42 @@ class PostgresOps(PortableOps):
             cursor.execute(sql, [key])
             row = cursor.fetchone()
             return bool(row and row[0])
+
+
+_claim_sql: dict[tuple[Any, ...], tuple[str, list[str], list[int]]] = {}
+
+
+def claim_sql(
+    ready: Any, claimed: Any, jobs: Any, condition: str
+) -> tuple[str, list[str], list[int]]:
+    """The claim statement of a queue condition, the job attributes in its rows' order and
+    which of them are JSON (built once per condition: a worker claims many times a second)."""
+    key = (ready.model, claimed, jobs, condition)
+    if key not in _claim_sql:
+        pauses = ready.paused_queues().model._meta.db_table
+        fields = jobs._meta.concrete_fields
+        names = [f.attname for f in fields]
+        columns = ", ".join(f"j.{f.column}" for f in fields)
+        json_columns = [i for i, f in enumerate(fields) if is_json(f)]
+        sql = f"""
+            WITH picked AS (
+                SELECT id, job_id, priority FROM {ready.model._meta.db_table}
+                WHERE {condition} AND queue_name NOT IN (SELECT queue_name FROM {pauses})
+                ORDER BY priority DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
+            ), removed AS (
+                DELETE FROM {ready.model._meta.db_table} r USING picked WHERE r.id = picked.id
+                RETURNING picked.id AS ready_id, picked.job_id, picked.priority
+            ), claimed AS (
+                INSERT INTO {claimed._meta.db_table} (job_id, process_id, created_at)
+                SELECT job_id, %s, now() FROM removed RETURNING id, job_id, created_at
+            )
+            SELECT {columns}, claimed.id, claimed.created_at
+            FROM claimed JOIN removed ON removed.job_id = claimed.job_id
+            JOIN {jobs._meta.db_table} j ON j.id = claimed.job_id
+            ORDER BY removed.priority DESC, removed.ready_id
+        """
+        _claim_sql[key] = (sql, names, json_columns)
+    return _claim_sql[key]
 
 
 @functools.cache
