@@ -172,7 +172,7 @@ class Soak:
             "database": self.server.vendor,
             "chaos": not self.ns.no_chaos,
             "completions": checks.completions(runs, jobs),
-            "enqueues": checks.enqueue_accounting(feeder.acknowledged, jobs),
+            "enqueues": checks.enqueue_accounting(feeder.acknowledged, jobs, feeder.returned_at),
             "limits": checks.limits(spans, 2),
             "recurring": checks.recurring(ticks, jobs),
             "delays": checks.delays(runs, jobs),
@@ -183,11 +183,15 @@ class Soak:
                 "longest_orphan": monitor.longest_orphan,
                 "longest_orphan_job": monitor.longest_orphan_job,
                 # pruning waits for the threshold, then the supervisor's next maintenance;
-                # nothing can be recovered while the server is down
+                # nothing can be recovered while the server is down, and once it is back
+                # pruning waits a whole threshold again (processes could not heartbeat
+                # meanwhile). A process that died just before an outage (kill_host, then
+                # restart_database a threshold later) is pruned up to two thresholds plus
+                # the outage after its death.
                 "orphan_allowance": threshold
                 + 3 * config["PROCESS_HEARTBEAT_INTERVAL"]
                 + 5
-                + monkey.longest_outage,
+                + (monkey.longest_outage + threshold if monkey.longest_outage else 0.0),
                 "max_claim_age": monitor.max_claim_age,
                 "longest_transactions": monitor.long_transactions,
                 "samples": monitor.samples,

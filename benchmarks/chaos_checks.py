@@ -109,11 +109,22 @@ def completions(runs: list[Run], jobs: list[JobRow]) -> dict[str, Any]:
     }
 
 
-def enqueue_accounting(acknowledged: dict[str, str], jobs: list[JobRow]) -> dict[str, Any]:
+def enqueue_accounting(
+    acknowledged: dict[str, str], jobs: list[JobRow], returned_at: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Every enqueue the feeder saw succeed has a job. A token has two jobs when the feeder
     retried a batch whose first try had committed (client side, harmless), or, for a unique
     job, when its duplicate enqueue came after the first had ended; two *live* jobs of one
-    unique key at once break the promise."""
+    unique key at once break the promise.
+
+    When did the second job become live? Its ``enqueued_at`` is stamped before its enqueue
+    transaction, which may wait for the first job's finish to commit (both take the key's
+    lock): then the second is stamped before the first's ``finished_at`` yet was never live
+    with it. So the second job counts from when its enqueue call returned (``returned_at``,
+    recorded by the feeder; its commit had happened by then), and two jobs were live at once
+    only if that is before the first's ``finished_at`` (stamped before the finish commits).
+    Without a return time (a call whose reply was lost), ``enqueued_at`` is used."""
+    returned_at = returned_at or {}
     by_token: dict[str, list[JobRow]] = defaultdict(list)
     for j in jobs:
         if j.kind != "tick":
@@ -122,7 +133,7 @@ def enqueue_accounting(acknowledged: dict[str, str], jobs: list[JobRow]) -> dict
     for token_jobs in by_token.values():
         token_jobs.sort(key=lambda j: j.enqueued_at)
         if token_jobs[0].kind == "unique" and any(
-            b.enqueued_at < (a.finished_at or float("inf"))
+            returned_at.get(b.id, b.enqueued_at) < (a.finished_at or float("inf"))
             for a, b in itertools.pairwise(token_jobs)
         ):
             unique_live_twice += 1

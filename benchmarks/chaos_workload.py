@@ -86,6 +86,9 @@ class Feeder:
     interval: float = 0.5
     give_up_after: float = 120.0
     acknowledged: dict[str, str] = field(default_factory=dict)
+    # unique jobs: job id -> when the enqueue call that returned it returned (its commit had
+    # happened by then); the first call to return a job id sets it
+    returned_at: dict[str, float] = field(default_factory=dict)
     retried_batches: int = 0
     failed_batches: int = 0
     first_enqueue: float = 0.0
@@ -141,8 +144,9 @@ class Feeder:
         for spec in batch:
             if spec.kind == "unique":
                 task = bound(spec)
-                task.task.enqueue(*task.args, **task.kwargs)
-                task.task.enqueue(*task.args, **task.kwargs)  # a duplicate: returns the first
+                for _ in range(2):  # the second is a duplicate: returns the first's job
+                    result = task.task.enqueue(*task.args, **task.kwargs)
+                    self.returned_at.setdefault(result.id.replace("-", "").lower(), time.time())
         for spec in batch:
             self.acknowledged[spec.token] = spec.kind
 

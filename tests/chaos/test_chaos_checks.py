@@ -81,3 +81,17 @@ def test_two_live_jobs_of_one_unique_key_are_caught_but_successive_ones_are_not(
     )
     assert result["unique_keys_live_twice"] == 1
     assert result["acknowledged_without_job"] == 1  # "v" has no job
+
+
+def test_a_duplicate_whose_enqueue_waited_for_the_first_to_finish_is_not_live_twice():
+    """The second job is stamped (enqueued_at 2.0) before the first's finish (3.0), but its
+    enqueue waited on the key's lock and returned at 3.5, after that finish committed."""
+    first = job("a", "unique", "t", enqueued=0.0, finished=3.0)
+    second = job("b", "unique", "t", enqueued=2.0, finished=6.0)
+    waited = enqueue_accounting({"t": "unique"}, [first, second], {"b": 3.5})
+    assert waited["unique_keys_live_twice"] == 0
+    # Returned before the first finished: both were live at once.
+    early = enqueue_accounting({"t": "unique"}, [first, second], {"b": 2.5})
+    assert early["unique_keys_live_twice"] == 1
+    # No return time (the reply was lost): judged by enqueued_at, as before.
+    assert enqueue_accounting({"t": "unique"}, [first, second])["unique_keys_live_twice"] == 1
