@@ -11,12 +11,14 @@ so query logging, ``execute_wrapper`` hooks and error translation all still appl
 Enqueue runs in web processes, often behind a transaction pooler: it prepares only where the
 project opted in, as Django does (a connection OPTION ``prepare_threshold``).
 
-A transaction pooler that cannot keep prepared statements (PgBouncer before 1.21, or with
-``max_prepared_statements = 0``) lends another server connection to the next transaction,
-where the statement does not exist. The first such error turns preparing off in this process
-for that database, with a warning, and the statement is run again unprepared where nothing was
-in progress (else the error is raised as an ``OperationalError``, which the queue's writes
-retry). ``SOLIDQ["PREPARED_STATEMENTS"] = False`` turns it off from the start.
+Off by default, as in Django: behind a transaction pooler that cannot keep prepared
+statements (PgBouncer before 1.21, or ``max_prepared_statements = 0``) the next transaction
+runs on another server connection, where the statement is missing — or where another client's
+statement has the same name. ``SOLIDQ["PREPARED_STATEMENTS"] = True`` turns it on where the
+workers connect directly (or through a pooler that keeps them). Should a statement go missing
+even so, the first such error turns preparing off in this process for that database, with a
+warning, and the statement is run again unprepared where nothing was in progress (else the
+error is raised as an ``OperationalError``, which the queue's writes retry).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from django_solidq.conf import get_config
 
 logger = logging.getLogger("django_solidq.worker")
 
-# sqlstates of a prepared statement missing on (or already on) the server connection
-POOLER_ERRORS = frozenset({"26000", "42P05"})
+# sqlstates of a prepared statement missing on (or already on, or another client's on) the
+# server connection
+POOLER_ERRORS = frozenset({"26000", "42P05", "08P01"})
 
 # the threshold lent to a connection for a hot statement (which asks to be prepared anyway)
 HOT_THRESHOLD = 1_000_000

@@ -1,6 +1,6 @@
-"""PostgreSQL: the workers' hot statements are prepared once per connection
-(ops/prepared.py), off on request, and a prepared statement lost by a transaction pooler
-turns preparing off instead of failing the claim."""
+"""PostgreSQL: with ``PREPARED_STATEMENTS`` on, the workers' hot statements are prepared once
+per connection (ops/prepared.py); off by default; and a prepared statement lost by a
+transaction pooler turns preparing off instead of failing the claim."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django_solidq.ops import prepared
 from tests.app import tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
+ON = override_settings(SOLIDQ={"PREPARED_STATEMENTS": True})
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +41,7 @@ def claim_one() -> list[str]:
     return [str(job.pk) for job in ReadyExecution.objects.claim(["*"], 5, None)]
 
 
+@ON
 def test_the_claim_is_prepared_once_and_reused():
     for _ in range(3):
         assert len(claim_one()) == 1
@@ -47,6 +49,7 @@ def test_the_claim_is_prepared_once_and_reused():
     assert len(claims) == 1
 
 
+@ON
 def test_enqueue_is_not_prepared_unless_the_connection_opts_in():
     """Web processes often sit behind a pooler: Django's default (no prepare_threshold)."""
     for n in range(6):
@@ -54,8 +57,9 @@ def test_enqueue_is_not_prepared_unless_the_connection_opts_in():
     assert not [s for s in server_statements() if "INSERT INTO" in s]
 
 
-@override_settings(SOLIDQ={"PREPARED_STATEMENTS": False})
-def test_the_setting_turns_preparing_off():
+def test_preparing_is_off_by_default():
+    """As in Django: behind an older transaction pooler, prepared statements of different
+    clients would meet on one server connection."""
     for _ in range(3):
         claim_one()
     assert server_statements() == []
@@ -74,6 +78,7 @@ def _names(cursor: object) -> list[str]:
     return [name for (name,) in cursor.fetchall()]  # type: ignore[attr-defined]
 
 
+@ON
 def test_a_pooler_losing_the_statement_turns_preparing_off_and_the_claim_still_works(caplog):
     claim_one()
     forget_prepared_statements()
@@ -85,6 +90,7 @@ def test_a_pooler_losing_the_statement_turns_preparing_off_and_the_claim_still_w
     assert server_statements() == []  # nothing prepared any more
 
 
+@ON
 def test_inside_a_transaction_the_lost_statement_fails_as_an_operational_error():
     """The transaction is aborted: its owner (the queue's write retries) runs it again."""
     claim_one()
