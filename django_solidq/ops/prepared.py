@@ -8,8 +8,9 @@ statement anew: for the claim's data-modifying CTE, planning takes longer than r
 reuses the plan after. It is Django's own cursor wrapper around a psycopg server-binding cursor,
 so query logging, ``execute_wrapper`` hooks and error translation all still apply.
 
-Enqueue runs in web processes, often behind a transaction pooler: it prepares only where the
-project opted in, as Django does (a connection OPTION ``prepare_threshold``).
+Enqueue runs in web processes, often behind a transaction pooler: with the setting on, it is
+prepared only where the database also opts in, as Django does (a connection OPTION
+``prepare_threshold``).
 
 Off by default, as in Django: behind a transaction pooler that cannot keep prepared
 statements (PgBouncer before 1.21, or ``max_prepared_statements = 0``) the next transaction
@@ -44,8 +45,9 @@ _turned_off: set[str] = set()  # aliases on which a pooler lost a prepared state
 
 
 def statement_cursor(using: str, hot: bool = True) -> Any:
-    """A cursor on ``using`` (a PostgreSQL alias). ``hot``: a worker's statement, prepared
-    unless turned off; else prepared only if the connection opts in (``prepare_threshold``)."""
+    """A cursor on ``using`` (a PostgreSQL alias); a plain Django cursor unless
+    ``PREPARED_STATEMENTS`` is on. ``hot``: a worker's statement, prepared; else prepared only
+    if the connection opts in too (``prepare_threshold``)."""
     connection = connections[using]
     if using in _turned_off or not get_config().prepared_statements:
         return connection.cursor()

@@ -76,15 +76,20 @@ class Worker(Registered):
             self.sleep(None if room == 0 else self.config.polling_interval)
 
     @property
+    def _for_threads(self) -> bool:
+        """Claim for the threads too: the last claim brought sync jobs (or no async ones)."""
+        return self._sync_seen or not self._async_seen
+
+    @property
     def room(self) -> int:
         """Free slots for the kinds of jobs the last claim brought: idle threads for sync
         jobs, free room on the event loop for async ones."""
-        threads = self.pool.idle if self._sync_seen or not self._async_seen else 0
+        threads = self.pool.idle if self._for_threads else 0
         return threads + (self.async_pool.idle if self._async_seen else 0)
 
     @property
     def min_batch(self) -> int:
-        threads = self.config.threads if self._sync_seen or not self._async_seen else 0
+        threads = self.config.threads if self._for_threads else 0
         return max(1, (threads + (self.async_pool.size if self._async_seen else 0)) // 2)
 
     def _claim(self, limit: int) -> int:
