@@ -65,9 +65,11 @@ def load_task(job: Job) -> Task:
     # A worker loads the same few tasks with the same options over and over: a copy made
     # with ``using`` is validated by its backend, which costs more than the job's
     # bookkeeping. Reuse it while the task and the backend are the same objects (settings
-    # changes make new backends).
+    # changes make new backends). Each thread has its own backend objects (Django's
+    # handler is context-local), so the backend's identity is part of the key: keyed by
+    # alias alone, a worker's threads would evict each other's copies on every job.
     backend = task_backends[job.backend]
-    key = (job.task_path, job.queue_name, job.priority, job.backend)
+    key = (job.task_path, job.queue_name, job.priority, job.backend, id(backend))
     known = _loaded.get(key)
     if known is not None and known[0] is task and known[1] is backend:
         return known[2]
@@ -79,8 +81,9 @@ def load_task(job: Job) -> Task:
 
 
 LOADED_MAX = 1024
-# (task path, queue, priority, backend alias) -> (imported task, backend, the job's task)
-_loaded: dict[tuple[str, str, int, str], tuple[Task, Any, Task]] = {}
+# (task path, queue, priority, backend alias, id of the backend object)
+#     -> (imported task, backend, the job's task)
+_loaded: dict[tuple[str, str, int, str, int], tuple[Task, Any, Task]] = {}
 
 
 def _task_or_stand_in(job: Job) -> Task:
