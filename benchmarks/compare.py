@@ -665,11 +665,23 @@ def targets(med: dict[tuple[Any, ...], Any]) -> list[tuple[str, str, str]]:
         2.0,
         "ours / procrastinate",
     )
+    ours = importlib.import_module("benchmarks.peers.ours")
+    one_process = {c.name for c in ours.CONFIGS if c.processes == 1}
     async_best = max(
-        (v["rate"] for k, v in med.items() if k[:2] == ("async", "ours") and "rate" in v),
+        (
+            v["rate"]
+            for k, v in med.items()
+            if k[:2] == ("async", "ours") and k[2] in one_process and "rate" in v
+        ),
         default=None,
     )
-    add("async 50 ms jobs ≥ 2,000/s", async_best, 1.0, 2000.0, "jobs/s (best configuration)")
+    add(
+        "async 50 ms jobs ≥ 2,000/s, one worker process",
+        async_best,
+        1.0,
+        2000.0,
+        "jobs/s (best one-process configuration)",
+    )
     add(
         "SQLite, 2 processes ≥ 1,000/s",
         get("drain", "ours-sqlite", "sqlite-2p"),
@@ -898,6 +910,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for system in systems:
                     if system.uses_postgres():
                         run.drop_database(system.db)
+    info["elapsed"] = elapsed(began)
     if ns.json:
         save_json(ns.json, info, results, began, done=True)
     print(f"\n(logs in {workdir})")
@@ -918,10 +931,14 @@ def describe_run(
     info["command"] = " ".join(["python benchmarks/run.py --compare", *args])
 
 
+def elapsed(began: float) -> str:
+    return f"{(time.monotonic() - began) / 60:.0f} min"
+
+
 def save_json(
     path: Path, info: dict[str, Any], results: list[Any], began: float, done: bool = False
 ) -> None:
-    info["elapsed"] = f"{(time.monotonic() - began) / 60:.0f} min"
+    info["elapsed"] = elapsed(began)
     if not done:
         info["elapsed"] += " so far (stopped early)"
     tmp = path.with_suffix(".tmp")

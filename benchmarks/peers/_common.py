@@ -19,12 +19,14 @@ from typing import Any
 @dataclass(frozen=True)
 class Config:
     """One configuration of a system: ``name`` is a key, ``label`` what the table shows.
-    ``default`` marks the configuration a user gets from the system's documentation."""
+    ``default`` marks the configuration a user gets from the system's documentation;
+    ``processes`` is how many worker processes it runs (targets "with one process" read it)."""
 
     name: str
     label: str
     default: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    processes: int = 1
 
 
 # -- the job ----------------------------------------------------------------------------------
