@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -66,24 +67,25 @@ def load_task(job: Job) -> Task:
     # with ``using`` is validated by its backend, which costs more than the job's
     # bookkeeping. Reuse it while the task and the backend are the same objects (settings
     # changes make new backends). Each thread has its own backend objects (Django's
-    # handler is context-local), so the backend's identity is part of the key: keyed by
-    # alias alone, a worker's threads would evict each other's copies on every job.
+    # handler is context-local), so each thread keeps its own copies: shared, a worker's
+    # threads would evict each other's on every job.
     backend = task_backends[job.backend]
-    key = (job.task_path, job.queue_name, job.priority, job.backend, id(backend))
-    known = _loaded.get(key)
+    loaded_here = _per_thread.__dict__.setdefault("loaded", {})
+    key = (job.task_path, job.queue_name, job.priority, job.backend)
+    known = loaded_here.get(key)
     if known is not None and known[0] is task and known[1] is backend:
         return known[2]
     loaded = task.using(queue_name=job.queue_name, priority=job.priority, backend=job.backend)
-    if len(_loaded) >= LOADED_MAX:
-        _loaded.clear()
-    _loaded[key] = (task, backend, loaded)
+    if len(loaded_here) >= LOADED_MAX:
+        loaded_here.clear()
+    loaded_here[key] = (task, backend, loaded)
     return loaded
 
 
-LOADED_MAX = 1024
-# (task path, queue, priority, backend alias, id of the backend object)
-#     -> (imported task, backend, the job's task)
-_loaded: dict[tuple[str, str, int, str, int], tuple[Task, Any, Task]] = {}
+LOADED_MAX = 256
+# per thread, "loaded": (task path, queue, priority, backend alias)
+#     -> (imported task, the thread's backend, the job's task)
+_per_thread = threading.local()
 
 
 def _task_or_stand_in(job: Job) -> Task:
