@@ -147,13 +147,29 @@ def normalize_arguments(
 
 
 def _surely_small(stored: tuple[list[Any], dict[str, Any]]) -> bool:
-    """Plain values whose JSON cannot reach ``MAX_SIZE`` (a character is at most 6 bytes of
-    JSON, ``\\uXXXX``), so the exact size need not be computed."""
-    values = [*stored[0], *stored[1].values()]
+    """Plain values whose JSON cannot reach ``MAX_SIZE``, so the exact size need not be
+    computed."""
+    return _plain_size_bound(stored[0], stored[1]) < MAX_SIZE
+
+
+def json_size_bound(args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
+    """Bytes the stored arguments take as JSON, or a little more (a cheap bound for small
+    plain values, else ``json.dumps``'s length). Bulk enqueue sizes its statements with it."""
+    bound = _plain_size_bound(args, kwargs)
+    if 0 <= bound <= 4096:
+        return bound
+    return len(json.dumps([list(args), dict(kwargs)]))
+
+
+def _plain_size_bound(args: Sequence[Any], kwargs: Mapping[str, Any]) -> int:
+    """For plain values, an upper bound of their JSON's bytes: a character is at most 12
+    (one outside the BMP is two ``\\uXXXX`` escapes), a key or value's quotes, separator and
+    a number at most 32. -1 if a value is not plain."""
+    values = [*args, *kwargs.values()]
     if any(type(v) not in PLAIN for v in values):
-        return False
-    chars = sum(len(v) for v in values if type(v) is str) + sum(map(len, stored[1]))
-    return 6 * chars + 32 * len(values) < MAX_SIZE
+        return -1
+    chars = sum(len(v) for v in values if type(v) is str) + sum(map(len, kwargs))
+    return 12 * chars + 32 * (len(values) + 1)
 
 
 def pk_of(value: Any) -> Any:

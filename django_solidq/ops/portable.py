@@ -10,10 +10,31 @@ from typing import Any
 
 from django.db import connections, models, transaction
 
+from django_solidq.arguments import json_size_bound
+
 from .rows import raw_delete
 
 CHANNEL = "solidq_ready"  # PostgreSQL's NOTIFY channel: jobs became ready
 BULK_BATCH = 1000
+# Bytes of job arguments per bulk INSERT: well under MariaDB/MySQL's default
+# max_allowed_packet (16 MB for the whole statement, which it refuses as "server has gone
+# away"); one job may carry up to arguments.MAX_SIZE alone.
+BULK_BYTES = 4_000_000
+ROW_BYTES = 400  # a job row's other columns, roughly, as SQL text
+
+
+def size_batches(jobs: Sequence[Any], max_rows: int, max_bytes: int) -> Iterator[Sequence[Any]]:
+    """``jobs`` in order, in slices of at most ``max_rows`` jobs whose rows take at most about
+    ``max_bytes`` (a job bigger than that goes alone): one statement each."""
+    start, size = 0, 0
+    for index, job in enumerate(jobs):
+        row = ROW_BYTES + json_size_bound(job.args, job.kwargs)
+        if index > start and (index - start >= max_rows or size + row > max_bytes):
+            yield jobs[start:index]
+            start, size = index, 0
+        size += row
+    if start < len(jobs):
+        yield jobs[start:]
 
 
 class PortableOps:
@@ -40,7 +61,8 @@ class PortableOps:
         self, jobs: Any, ready: Any, scheduled: Any, plain: Sequence[Any], now: datetime
     ) -> None:
         """Store plain jobs and their ready or scheduled rows (inside a transaction)."""
-        jobs.bulk_create(plain, batch_size=BULK_BATCH)
+        for batch in size_batches(plain, BULK_BATCH, BULK_BYTES):
+            jobs.bulk_create(batch)
         ready.add((j.pk, j.queue_name, j.priority) for j in plain if j.is_due(now))
         scheduled.bulk_create(
             [

@@ -20,10 +20,13 @@ from django.db.models.base import ModelState
 
 from django_solidq.conf import get_config
 
-from .portable import CHANNEL, PortableOps
+from .portable import CHANNEL, PortableOps, size_batches
 from .prepared import statement_cursor
 from .rows import mark_saved
 
+# Bytes of rows per bulk statement: a column's array goes as one text parameter, which
+# PostgreSQL caps at 1 GB.
+BULK_BYTES = 64_000_000
 ARRAY_TYPES = {
     "UUIDField": "uuid",
     "CharField": "text",
@@ -54,10 +57,11 @@ class PostgresOps(PortableOps):
     def enqueue_all(
         self, jobs: Any, ready: Any, scheduled: Any, plain: Sequence[Any], now: datetime
     ) -> None:
-        """Insert many jobs and their ready or scheduled rows in one statement per 10,000:
-        each column is sent as one array parameter and unnested on the server, in order."""
-        for start in range(0, len(plain), 10_000):
-            self._enqueue_batch(jobs, ready, scheduled, plain[start : start + 10_000])
+        """Insert many jobs and their ready or scheduled rows in one statement per 10,000
+        (or per ``BULK_BYTES`` of rows): each column is sent as one array parameter and
+        unnested on the server, in order."""
+        for batch in size_batches(plain, 10_000, BULK_BYTES):
+            self._enqueue_batch(jobs, ready, scheduled, batch)
         for job in plain:
             mark_saved(job, jobs.db)
 

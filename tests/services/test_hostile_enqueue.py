@@ -59,9 +59,21 @@ def refused(call, culprit: str) -> None:
         ([nested(30)], f"more than {MAX_DEPTH} levels"),
         ([nested(5_000)], f"more than {MAX_DEPTH} levels"),
         (["x" * (MAX_SIZE + 1)], "over the limit"),
+        # 12 bytes of JSON per character (two \uXXXX escapes): too big in bytes
+        (["😀" * (MAX_SIZE // 12 + 1)], "over the limit"),
         ([1e308], "cannot be stored exactly"),
     ],
-    ids=["nul", "surrogate", "nul-key", "deep", "deep-30", "deep-5000", "huge", "float-1e308"],
+    ids=[
+        "nul",
+        "surrogate",
+        "nul-key",
+        "deep",
+        "deep-30",
+        "deep-5000",
+        "huge",
+        "huge-astral",
+        "float-1e308",
+    ],
 )
 def test_arguments_no_database_stores_alike_are_refused_naming_them(args, culprit):
     refused(lambda: tasks.echo.enqueue(*args), culprit)
