@@ -70,7 +70,7 @@ def load_task(job: Job) -> Task:
     # handler is context-local), so each thread keeps its own copies: shared, a worker's
     # threads would evict each other's on every job.
     backend = task_backends[job.backend]
-    loaded_here = _per_thread.__dict__.setdefault("loaded", {})
+    loaded_here = _per_thread.loaded
     key = (job.task_path, job.queue_name, job.priority, job.backend)
     known = loaded_here.get(key)
     if known is not None and known[0] is task and known[1] is backend:
@@ -83,9 +83,17 @@ def load_task(job: Job) -> Task:
 
 
 LOADED_MAX = 256
-# per thread, "loaded": (task path, queue, priority, backend alias)
-#     -> (imported task, the thread's backend, the job's task)
-_per_thread = threading.local()
+
+
+class _Loaded(threading.local):
+    """Each thread's task copies: (task path, queue, priority, backend alias) -> (imported
+    task, the thread's backend, the job's task)."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[tuple[str, str, int, str], tuple[Task, Any, Task]] = {}
+
+
+_per_thread = _Loaded()
 
 
 def _task_or_stand_in(job: Job) -> Task:
