@@ -42,16 +42,26 @@ _started: dict[str, float] = {}  # job id -> monotonic start of its running atte
 _lock = threading.Lock()
 
 
-def _labels(result: TaskResult) -> tuple[str, str]:
-    return result.task.module_path, result.task.queue_name
+# (instrument, task, queue) -> the labelled child: ``labels()`` validates and locks on every
+# call, which a bulk enqueue and a worker's every job would pay. Bounded as the instruments'
+# own children are, by the task and queue pairs this process has seen.
+_children: dict[tuple[Any, str, str], Any] = {}
+
+
+def _child(instrument: Any, result: TaskResult) -> Any:
+    key = (instrument, result.task.module_path, result.task.queue_name)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = instrument.labels(key[1], key[2])
+    return child
 
 
 def on_enqueued(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
-    ENQUEUED.labels(*_labels(task_result)).inc()
+    _child(ENQUEUED, task_result).inc()
 
 
 def on_started(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
-    STARTED.labels(*_labels(task_result)).inc()
+    _child(STARTED, task_result).inc()
     with _lock:
         _started[str(task_result.id)] = time.monotonic()
 
@@ -60,26 +70,26 @@ def _attempt_ended(result: TaskResult) -> None:
     with _lock:
         start = _started.pop(str(result.id), None)
     if start is not None:
-        DURATION.labels(*_labels(result)).observe(time.monotonic() - start)
+        _child(DURATION, result).observe(time.monotonic() - start)
 
 
 def on_finished(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
     _attempt_ended(task_result)
     if task_result.status == TaskResultStatus.SUCCESSFUL:
-        SUCCEEDED.labels(*_labels(task_result)).inc()
+        _child(SUCCEEDED, task_result).inc()
 
 
 def on_retried(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
     _attempt_ended(task_result)
-    RETRIED.labels(*_labels(task_result)).inc()
+    _child(RETRIED, task_result).inc()
 
 
 def on_failed(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
-    FAILED.labels(*_labels(task_result)).inc()
+    _child(FAILED, task_result).inc()
 
 
 def on_discarded(sender: Any, task_result: TaskResult, **kwargs: Any) -> None:
-    DISCARDED.labels(*_labels(task_result)).inc()
+    _child(DISCARDED, task_result).inc()
 
 
 RECEIVERS = (

@@ -277,8 +277,10 @@ def loaded(
     work; JSON columns (text, as Django's psycopg loader returns them) are decoded."""
     values = list(row[: len(names)])
     for index in json_columns:
-        if values[index] is not None:
-            values[index] = json.loads(values[index])
+        value = values[index]
+        if value is not None:
+            # the empty list and dict most columns of a new job hold, without the decoder
+            values[index] = [] if value == "[]" else {} if value == "{}" else json.loads(value)
     obj = model.__new__(model)
     obj.__dict__.update(zip(names, values, strict=True))
     obj._state = ModelState()
