@@ -79,22 +79,28 @@ class Kind:
 @dataclass(frozen=True)
 class Count(Kind):
     upper: int | None = None
+    lower: int = 1
 
     def accepts(self, value: Any) -> bool:
         return (
             isinstance(value, int)
             and not isinstance(value, bool)
-            and 0 < value <= (self.upper or value)
+            and self.lower <= value <= (self.upper or value)
         )
 
 
-def count(upper: int | None = None) -> Count:
+def count(upper: int | None = None, zero: bool = False) -> Count:
+    """A whole number from 1 (from 0 with ``zero``) up to ``upper``."""
+    lower = 0 if zero else 1
     most = f" (at most {upper:,})" if upper else ""
     return Count(
-        must="a positive whole number",
-        hint=f"Set {{key}} to 1 or more{most}.",
-        described=f"whole number, 1 to {upper:,}" if upper else "whole number, 1 or more",
+        must="a whole number of 0 or more" if zero else "a positive whole number",
+        hint=f"Set {{key}} to {lower} or more{most}.",
+        described=f"whole number, {lower} to {upper:,}"
+        if upper
+        else f"whole number, {lower} or more",
         upper=upper,
+        lower=lower,
     )
 
 

@@ -89,7 +89,24 @@ class WorkerConfig:
         "the GIL makes more processes the better tool). A worker claims for all its idle "
         "threads in one statement and finishes jobs that end together in one transaction, so "
         "more threads mean fewer transactions per job (about 0.3 with 10 threads, 1.3 with "
-        "3); nothing waits in a prefetch buffer.",
+        "3).",
+    )
+    prefetch: int = setting(
+        10,
+        count(MAX_THREADS, zero=True),
+        "django_solidq.E005",
+        "while a backlog waits, sync jobs one worker process claims beyond its idle threads, "
+        "so that a thread that ends a job starts the next at once. Fewer when jobs are long "
+        "(as many as the threads are expected to start within half of `prefetch_wait`). A job "
+        "that waited counts no attempt if the worker dies; `0` claims for idle threads only "
+        "(see [runjobs.md](runjobs.md#claiming-ahead)).",
+    )
+    prefetch_wait: float = setting(
+        1.0,
+        seconds(),
+        "django_solidq.E005",
+        "seconds a job claimed ahead may wait for a thread; then it goes back to ready for any "
+        "worker to take, so long jobs don't hold short ones.",
     )
     async_concurrency: int = setting(
         100,

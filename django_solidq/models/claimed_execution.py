@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, NamedTuple
+from collections.abc import Collection, Sequence
+from typing import Any, NamedTuple, Self
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from django_solidq.conf import queue_database
@@ -44,6 +45,14 @@ class ClaimedExecutionQuerySet(ExecutionQuerySet["ClaimedExecution"]):
                     claim.job.enter(None, holding_permit=True)  # it keeps its permit
                     released += 1
         return released
+
+    def unstarted(self, job_ids: Collection[str], claimed_after: int | None) -> Self:
+        """Claims a worker kept waiting (``job_ids``) or took after the last one it handed
+        to a thread (id above ``claimed_after``)."""
+        condition = Q(job_id__in=list(job_ids))
+        if claimed_after is not None:
+            condition |= Q(id__gt=claimed_after)
+        return self.filter(condition)
 
     def recover_lost(self, error_class: type[BaseException], message: str) -> list[Loss]:
         """Re-run jobs whose worker went away, each loss recorded as a failed attempt and

@@ -49,11 +49,18 @@ def build_actor(
     supervisor_id: int | None,
     name: str | None,
     threaded: bool = False,
+    waiting_block: Any = None,
 ) -> Actor:
     """The actor of a configured process, from its config as a dict (what a spawned child
-    receives)."""
+    receives); a worker child also gets the memory its supervisor reads its waiting jobs
+    from (``runtime.waiting``)."""
     if kind == "worker":
-        worker = Worker(WorkerConfig(**config), supervisor_id=supervisor_id, name=name)
+        worker = Worker(
+            WorkerConfig(**config),
+            waiting_block=waiting_block,
+            supervisor_id=supervisor_id,
+            name=name,
+        )
         worker.watchdog.hard = not threaded  # one process for all: never exit on a stuck job
         return worker
     if kind == "dispatcher":

@@ -18,7 +18,12 @@ from django_solidq.runtime.stopping import (
 
 
 def child_main(
-    kind: str, config: dict[str, Any], supervisor_id: int, name: str, supervisor_pid: int
+    kind: str,
+    config: dict[str, Any],
+    supervisor_id: int,
+    name: str,
+    supervisor_pid: int,
+    waiting_block: Any = None,
 ) -> None:
     # Stop signals are held back since the supervisor spawned us (stop_signals_held): one
     # that arrived while we booted is delivered once the handlers are in place.
@@ -29,7 +34,7 @@ def child_main(
     from django_solidq.runtime.process import keep_connections  # late import: as above
 
     keep_connections()
-    actor = build_actor(kind, config, supervisor_id, name)
+    actor = build_actor(kind, config, supervisor_id, name, waiting_block=waiting_block)
     actor.install_signal_handlers()
     accept_stop_signals()
     actor.start(parent_pid=supervisor_pid)

@@ -30,6 +30,7 @@ from django_solidq.runtime.child import child_main, config_dict
 from django_solidq.runtime.process import Registered, keep_connections
 from django_solidq.runtime.scheduler import describe
 from django_solidq.runtime.stopping import EXIT_CLEAN, ignore_stop_signals, stop_signals_held
+from django_solidq.runtime.waiting import Unstarted, shared_block, unstarted
 
 logger = logging.getLogger("django_solidq.supervisor")
 RESTART_BACKOFF = 1.0  # a child that died within this many seconds of its start waits this long
@@ -45,6 +46,7 @@ class Slot:
     name: str = ""
     started_at: float = 0.0
     restart_at: float = 0.0
+    waiting: Any = None  # a worker child's waiting jobs, in memory we share (runtime.waiting)
 
 
 class Supervisor(Registered):
@@ -55,8 +57,9 @@ class Supervisor(Registered):
         self.slots = slots
         self.immediate = False
         self._context = multiprocessing.get_context("spawn")
-        # Children that exited while the database could not be told: (name, exit code, stop).
-        self._unsettled: list[tuple[str, int | None, bool]] = []
+        # Children that exited while the database could not be told: (name, exit code, stop,
+        # what a worker's shared block said of its unstarted claims).
+        self._unsettled: list[tuple[str, int | None, bool, Unstarted | None]] = []
         # Since when (monotonic) maintenance has reached the database without a break; -inf
         # at boot, None after a failure (until the next success).
         self._reachable_since: float | None = float("-inf")
@@ -174,6 +177,11 @@ class Supervisor(Registered):
         for slot in self.slots:
             if slot.child is None and now >= slot.restart_at and not self.stopping.is_set():
                 slot.name = f"{slot.kind}-{os.urandom(6).hex()}"
+                slot.waiting = (
+                    shared_block(self._context, slot.config.prefetch)
+                    if slot.kind == "worker"
+                    else None
+                )
                 slot.child = self._context.Process(
                     target=child_main,
                     args=(
@@ -182,6 +190,7 @@ class Supervisor(Registered):
                         self.process_id,
                         slot.name,
                         os.getpid(),
+                        slot.waiting,
                     ),
                     name=slot.name,
                     daemon=False,
@@ -211,24 +220,41 @@ class Supervisor(Registered):
         if exitcode != EXIT_CLEAN or not stopping:
             log = logger.info if stopping else logger.warning
             log("%s %s exited with status %s", slot.kind, slot.name, exitcode)
+        waiting = unstarted(slot.waiting)  # the child is dead: nothing writes it any more
+        slot.waiting = None
         with hooks.reported(f"settling the exit of {slot.name}") as turn:
-            self._settle(slot.name, exitcode, stopping)
+            self._settle(slot.name, exitcode, stopping, waiting)
         if turn.error is not None:
             # The database is away: settle it at a later turn (a dead child's claims wait;
             # a live supervisor must not crash, or it would strand all of its children).
-            self._unsettled.append((slot.name, exitcode, stopping))
+            self._unsettled.append((slot.name, exitcode, stopping, waiting))
 
-    def _settle(self, name: str, exitcode: int | None, stopping: bool) -> None:
+    def _settle(
+        self, name: str, exitcode: int | None, stopping: bool, waiting: Unstarted | None
+    ) -> None:
         """Deregister an exited child: its unfinished jobs go back to ready untouched after
-        our own stop, else each is a lost attempt."""
+        our own stop, else each is a lost attempt — but for the claims a worker's block says
+        it never started (``runtime.waiting``), which go back untouched."""
         row = Process.objects.filter(name=name).first()
         if row is None:
             return
         if stopping:
             row.deregister()
-        else:
-            lost_with = (ProcessExitError, f"{name} exited with status {exitcode}")
+            return
+        lost_with = (ProcessExitError, f"{name} exited with status {exitcode}")
+        if waiting is None:
             joblog.losses(row.deregister(lost_with=lost_with))
+            return
+        unstarted = row.claims().unstarted(waiting.job_ids, waiting.claimed_after).count()
+        joblog.losses(
+            row.deregister(
+                lost_with=lost_with,
+                unstarted=waiting.job_ids,
+                claimed_after=waiting.claimed_after,
+            )
+        )
+        if unstarted:
+            logger.info("%s: %d job(s) %s never started: back to ready", self.name, unstarted, name)
 
     def _settle_unsettled(self) -> None:
         while self._unsettled:

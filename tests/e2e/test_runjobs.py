@@ -140,6 +140,42 @@ def test_a_killed_worker_is_replaced_and_its_job_reruns_with_the_lost_attempt_re
     assert supervisor.wait(10) == 0
 
 
+def test_a_killed_workers_jobs_claimed_ahead_go_back_untouched_and_only_its_running_job_counts(
+    runjobs, tmp_path
+):
+    marker, ledger = tmp_path / "marker", tmp_path / "ledger"
+    running = tasks.sleep_then_mark.enqueue(str(marker), 60)
+    labels = ["w1", "w2", "w3"]
+    waiting = [tasks.record.enqueue(str(ledger), label).id for label in labels]
+    worker = {"queues": ["*"], "threads": 1, "prefetch": 5, "prefetch_wait": 60}
+    supervisor = runjobs(config={"WORKERS": [worker], "SHUTDOWN_TIMEOUT": 1})
+    wait_for(marker.exists, what="the long job to start")
+    victim = wait_for(lambda: workers()[0] if workers() else None, what="the worker")
+    wait_for(
+        lambda: (
+            {str(c.job_id) for c in ClaimedExecution.objects.filter(process_id=victim.id)}
+            == {running.id, *waiting}
+        ),
+        what="three jobs claimed ahead",
+    )
+    assert lines(ledger) == []  # they wait: the worker's one thread runs the long job
+    os.kill(victim.pid, signal.SIGKILL)
+
+    wait_for(lambda: finished(*waiting), timeout=30, what="the waiting jobs on the replacement")
+    for job_id in waiting:  # never started by the dead worker: no attempt counted
+        final = default_task_backend.get_result(job_id)
+        assert (final.attempts, final.errors) == (1, [])
+        assert final.worker_ids != [victim.name]
+    assert sorted(line.split()[1] for line in lines(ledger) if line.startswith("end")) == labels
+    lost = default_task_backend.get_result(running.id)  # it ran: one lost attempt
+    assert [e.exception_class_path for e in lost.errors] == [
+        "django_solidq.exceptions.ProcessExitError"
+    ]
+    assert f"3 job(s) {victim.name} never started: back to ready" in supervisor.log()
+    supervisor.send(signal.SIGTERM)
+    assert supervisor.wait(15) == 0
+
+
 def test_a_job_that_kills_its_worker_every_time_fails_after_the_cap(runjobs, tmp_path):
     counter = tmp_path / "attempts"
     doomed = tasks.exit_worker.enqueue(str(counter), 100)

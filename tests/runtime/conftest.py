@@ -32,9 +32,21 @@ def running(actor: Actor) -> Iterator[Actor]:
         actor.deregister()
 
 
-def make_worker(threads: int = 2, queues: tuple[str, ...] = ("*",), **kwargs: Any) -> Worker:
-    """A worker for this process: a stuck job is only logged (never ``os._exit``)."""
-    only = {"queues": queues, "threads": threads, "processes": 1, "polling_interval": 0.05}
+def make_worker(
+    threads: int = 2,
+    queues: tuple[str, ...] = ("*",),
+    config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Worker:
+    """A worker for this process: a stuck job is only logged (never ``os._exit``).
+    ``config``: more keys of its ``WORKERS`` entry."""
+    only = {
+        "queues": queues,
+        "threads": threads,
+        "processes": 1,
+        "polling_interval": 0.05,
+        **(config or {}),
+    }
     config = WorkerConfig(**{**WORKER_DEFAULTS, **only})
     worker = Worker(config, **kwargs)
     worker.watchdog.hard = False

@@ -161,7 +161,7 @@ def test_a_child_exit_the_database_could_not_be_told_about_is_settled_at_a_later
     monkeypatch.setattr(boss, "_settle", away)
     boss.slots = [Slot("worker", None, child=DeadChild(1), name="worker-unsettled")]  # type: ignore[arg-type]
     boss._reap(stopping=False)  # must not raise: it would strand every other child
-    assert boss._unsettled == [("worker-unsettled", 1, False)]
+    assert boss._unsettled == [("worker-unsettled", 1, False, None)]
     assert ClaimedExecution.objects.filter(job_id=job_id).exists()
 
     monkeypatch.setattr(boss, "_settle", settle)

@@ -45,9 +45,11 @@ def test_a_worker_records_successes_failures_and_retries(worker_running, tmp_pat
     assert (result(flaky.id).return_value, result(flaky.id).attempts) == ("ok", 3)
 
 
-def test_a_worker_claims_only_as_many_jobs_as_it_has_idle_threads(worker_running):
+def test_with_prefetch_off_a_worker_claims_only_as_many_jobs_as_it_has_idle_threads(
+    worker_running,
+):
     ids = [tasks.gated.enqueue(name).id for name in "abc"]
-    worker_running(threads=2)
+    worker_running(threads=2, config={"prefetch": 0})
     wait_for(lambda: sum(tasks.STARTED[n].is_set() for n in "abc") == 2, what="two starts")
     assert ClaimedExecution.objects.count() == 2
     assert ReadyExecution.objects.count() == 1  # no prefetch: the third waits in ready
