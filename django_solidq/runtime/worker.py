@@ -72,8 +72,8 @@ class Worker(Registered):
         on the event loop); while claims come back full, also for ``prefetch`` jobs ahead."""
         backlog = False
         while self.keep_running():
-            self._give_back_expired()
             self._start_waiting()
+            self._give_back_expired()
             room = self.room
             ahead = self._ahead() if backlog else 0
             if backlog and not ahead and 0 < room < self.min_batch:

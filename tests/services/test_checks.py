@@ -44,7 +44,7 @@ def test_an_unknown_worker_key_is_named_with_the_allowed_ones():
     assert ids(config) == ["django_solidq.E004"]
     text = messages(config)
     assert "Unknown key 'queue' in SOLIDQ['WORKERS'][0]" in text
-    assert "polling_interval, processes, queues, threads" in text
+    assert "polling_interval, prefetch, prefetch_wait, processes, queues, threads" in text
 
 
 def test_negative_threads_are_an_error_that_says_the_fix():
@@ -53,6 +53,16 @@ def test_negative_threads_are_an_error_that_says_the_fix():
     assert "SOLIDQ['WORKERS'][0]['threads'] must be a positive whole number, got -2" in messages(
         config
     )
+
+
+def test_prefetch_may_be_zero_but_not_negative_and_its_wait_must_be_positive():
+    assert ids({"WORKERS": [{"prefetch": 0}]}) == []
+    config = {"WORKERS": [{"prefetch": -1, "prefetch_wait": 0}]}
+    assert ids(config) == ["django_solidq.E005", "django_solidq.E005"]
+    text = messages(config)
+    assert "SOLIDQ['WORKERS'][0]['prefetch'] must be a whole number of 0 or more, got -1" in text
+    assert "Set 'prefetch' to 0 or more (at most 128)." in text
+    assert "SOLIDQ['WORKERS'][0]['prefetch_wait'] must be a positive number of seconds" in text
 
 
 @pytest.mark.parametrize(
