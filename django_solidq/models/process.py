@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -94,23 +93,15 @@ class Process(models.Model):
     def claims(self) -> ClaimedExecutionQuerySet:
         return ClaimedExecution.objects.filter(process_id=self.id)
 
-    def deregister(
-        self,
-        lost_with: tuple[type[BaseException], str] | None = None,
-        unstarted: Collection[str] = (),
-        claimed_after: int | None = None,
-    ) -> list[Loss]:
+    def deregister(self, lost_with: tuple[type[BaseException], str] | None = None) -> list[Loss]:
         """Remove the row. Its claims go back to ready: untouched after a graceful stop, or
         recorded as lost attempts (``lost_with``) when the process died or was pruned; those
-        are returned. Claims a dead worker never started go back untouched either way: its
-        waiting jobs (``unstarted``) and claims newer than ``claimed_after`` (the last one it
-        handed to a thread)."""
+        are returned. (Claims a dead worker never started are released before, untouched:
+        ``claims().unstarted(...)``.)"""
         losses = []
         if lost_with is None:
             self.claims().release_all()
         else:
-            if unstarted or claimed_after is not None:
-                self.claims().unstarted(unstarted, claimed_after).release_all()
             timed_out = self.metadata.get("timed_out", [])
             if timed_out:
                 losses += (

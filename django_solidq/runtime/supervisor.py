@@ -46,7 +46,7 @@ class Slot:
     name: str = ""
     started_at: float = 0.0
     restart_at: float = 0.0
-    waiting: Any = None  # a worker child's waiting jobs, in memory we share (runtime.waiting)
+    waiting: Any = None  # a worker child's shared block (runtime.waiting)
 
 
 class Supervisor(Registered):
@@ -241,20 +241,15 @@ class Supervisor(Registered):
         if stopping:
             row.deregister()
             return
+        if waiting is not None:
+            never_started = row.claims().unstarted(waiting.job_ids, waiting.claimed_after)
+            released = never_started.release_all()
+            if released:
+                logger.info(
+                    "%s: %d job(s) %s never started: back to ready", self.name, released, name
+                )
         lost_with = (ProcessExitError, f"{name} exited with status {exitcode}")
-        if waiting is None:
-            joblog.losses(row.deregister(lost_with=lost_with))
-            return
-        unstarted = row.claims().unstarted(waiting.job_ids, waiting.claimed_after).count()
-        joblog.losses(
-            row.deregister(
-                lost_with=lost_with,
-                unstarted=waiting.job_ids,
-                claimed_after=waiting.claimed_after,
-            )
-        )
-        if unstarted:
-            logger.info("%s: %d job(s) %s never started: back to ready", self.name, unstarted, name)
+        joblog.losses(row.deregister(lost_with=lost_with))
 
     def _settle_unsettled(self) -> None:
         while self._unsettled:

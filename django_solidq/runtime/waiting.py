@@ -103,7 +103,8 @@ class Waiting:
             if self._closed or not self._free:
                 return False
             slot = self._free.pop()
-            self._write(slot, job.pk.bytes if isinstance(job.pk, uuid.UUID) else EMPTY)
+            pk = job.pk if isinstance(job.pk, uuid.UUID) else uuid.UUID(str(job.pk))
+            self._write(slot, pk.bytes)
             self._jobs.append((job, slot, time.monotonic()))
             return True
 

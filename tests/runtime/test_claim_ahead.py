@@ -139,11 +139,10 @@ def test_a_dead_workers_unstarted_claims_go_back_untouched_and_the_rest_count_an
     [third] = ReadyExecution.objects.claim(["*"], 1, worker.id)  # committed as the worker died
     assert [str(j.id) for j in (first, second, third)] == [running.id, waiting.id, in_flight.id]
 
-    worker.deregister(
-        lost_with=(ProcessExitError, "worker-dead exited with status -9"),
-        unstarted=[str(waiting.id)],
-        claimed_after=first.claimed.pk,  # the last claim it handed to a thread
-    )
+    # What the supervisor does with a dead worker's block: the waiting job, and the claims
+    # after the last one it handed to a thread, go back untouched; the rest are lost.
+    assert worker.claims().unstarted([str(waiting.id)], first.claimed.pk).release_all() == 2
+    worker.deregister(lost_with=(ProcessExitError, "worker-dead exited with status -9"))
     assert not ClaimedExecution.objects.exists()
     assert attempts_and_errors(waiting.id) == (0, [])
     assert attempts_and_errors(in_flight.id) == (0, [])
