@@ -50,8 +50,7 @@ def worker_with() -> Iterator[Any]:
         override.disable()
         # The pool threads end once idle; their connections close when collected, so that
         # the test database can be dropped.
-        for pool_thread in list(worker.pool._executor._threads):
-            pool_thread.join(5)
+        worker.pool.join(5)
         gc.collect()
 
 

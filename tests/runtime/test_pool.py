@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from django_solidq.runtime.pool import Pool
 from tests.harness import wait_for
 
@@ -42,3 +44,57 @@ def test_a_job_that_raises_frees_its_thread_too():
         assert pool.idle == 1
     finally:
         pool.shutdown()
+
+
+def test_a_thread_that_ends_a_job_takes_the_next_posted_one_and_threads_start_only_as_needed():
+    pool = Pool(3, on_idle=lambda: None)
+    gate, ran = threading.Event(), []
+    try:
+        pool.post(gate.wait, 10)
+        for n in range(5):  # more than the pool's threads: they queue behind the busy ones
+            pool.post(ran.append, n)
+        wait_for(lambda: len(ran) == 5, what="the queued calls")
+        assert sorted(ran) == [0, 1, 2, 3, 4]
+        assert len(pool._threads) <= 3
+        assert pool.busy == 1  # the gated call still holds its thread
+    finally:
+        gate.set()
+        pool.shutdown()
+        pool.join(5)
+    assert not any(thread.is_alive() for thread in pool._threads)
+
+
+def test_shutdown_drops_the_calls_no_thread_started_and_refuses_new_ones():
+    pool = Pool(1, on_idle=lambda: None)
+    gate, ran = threading.Event(), []
+    try:
+        pool.post(gate.wait, 10)
+        pool.post(ran.append, "never")
+        assert pool.busy == 2
+        pool.shutdown()
+        assert pool.busy == 1  # the running call only
+        with pytest.raises(RuntimeError):
+            pool.post(ran.append, "refused")
+    finally:
+        gate.set()
+        pool.join(5)
+    assert ran == [] and pool.busy == 0
+
+
+def test_an_error_in_a_call_is_logged_and_the_thread_serves_on(caplog):
+    pool = Pool(1, on_idle=lambda: None)
+    ran = []
+
+    def boom() -> None:
+        raise RuntimeError("boom while recording")
+
+    try:
+        with caplog.at_level("ERROR", logger="django_solidq.worker"):
+            pool.post(boom)
+            pool.post(ran.append, 1)
+            wait_for(lambda: ran == [1], what="the call after the error")
+        assert "boom while recording" in caplog.text
+        assert len(pool._threads) == 1
+    finally:
+        pool.shutdown()
+        pool.join(5)
