@@ -61,16 +61,23 @@ class Pool:
                 raise RuntimeError("the pool is shut down")
             self._busy += 1
             self._work.append((func, args))
-            if self._waiting_threads:
+            # A notified thread counts as waiting until it runs, and takes one call: wake
+            # another only if the waiting threads outnumber the calls queued, else start one.
+            if self._waiting_threads >= len(self._work):
                 self._posted.notify()
                 return
             if len(self._threads) >= self.size:
-                return  # a busy thread takes it when its job ends
+                return  # every thread is busy: the first to end its job takes it
             thread = threading.Thread(
                 target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
             )
             self._threads.append(thread)
-        thread.start()
+        try:
+            thread.start()
+        except BaseException:
+            with self._lock:
+                self._threads.remove(thread)
+            raise  # the call stays queued for a thread that ends its job
 
     def _serve(self) -> None:
         """A thread's life: take posted work until the pool shuts down."""
@@ -80,7 +87,7 @@ class Pool:
             finally:
                 with self._lock:
                     self._busy -= 1
-                self._on_idle()
+                self._safely(self._on_idle)
 
     def _next_posted(self) -> Work | None:
         with self._lock:
@@ -100,14 +107,20 @@ class Pool:
         while work is not None:
             began = time.monotonic()
             try:
-                self._perform(work[0], *work[1])
-            except BaseException:
-                # A job's own errors are recorded by ``perform``; this is one in recording it
-                # (the heartbeat gives back a claim left behind): the thread serves on.
-                logger.exception("%s: a job thread's call raised", self._name)
+                self._safely(self._perform, work[0], *work[1])
             finally:
                 self._count(time.monotonic() - began)
-            work = self._feed() if self._feed is not None else None
+            work = self._safely(self._feed) if self._feed is not None else None
+
+    def _safely(self, func: Callable[..., Any], *args: Any) -> Any:
+        """``func(*args)``, or None if it raised: a thread serves on whatever a call does. A
+        job's own errors are recorded by ``perform``; what reaches here is one in recording
+        it, or in the feed (the heartbeat gives back a claim left behind)."""
+        try:
+            return func(*args)
+        except BaseException:
+            logger.exception("%s: a job thread's call raised", self._name)
+            return None
 
     def _perform(self, func: Callable[..., Any], *args: Any) -> Any:
         return func(*args)
@@ -129,5 +142,8 @@ class Pool:
     def join(self, timeout: float) -> None:
         """After ``shutdown``: wait up to ``timeout`` for the threads to end."""
         deadline = time.monotonic() + timeout
-        for thread in list(self._threads):
-            thread.join(max(0.0, deadline - time.monotonic()))
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            if thread.ident is not None:  # started
+                thread.join(max(0.0, deadline - time.monotonic()))

@@ -66,9 +66,15 @@ def test_a_thread_that_ends_a_job_takes_the_next_posted_one_and_threads_start_on
 
 def test_shutdown_drops_the_calls_no_thread_started_and_refuses_new_ones():
     pool = Pool(1, on_idle=lambda: None)
-    gate, ran = threading.Event(), []
+    started, gate, ran = threading.Event(), threading.Event(), []
+
+    def gated() -> None:
+        started.set()
+        gate.wait(10)
+
     try:
-        pool.post(gate.wait, 10)
+        pool.post(gated)
+        assert started.wait(10)  # the thread has taken it: only the next call stays queued
         pool.post(ran.append, "never")
         assert pool.busy == 2
         pool.shutdown()
@@ -95,6 +101,50 @@ def test_an_error_in_a_call_is_logged_and_the_thread_serves_on(caplog):
             wait_for(lambda: ran == [1], what="the call after the error")
         assert "boom while recording" in caplog.text
         assert len(pool._threads) == 1
+    finally:
+        pool.shutdown()
+        pool.join(5)
+
+
+def test_calls_posted_back_to_back_to_an_idle_pool_each_get_a_thread():
+    # A thread woken for the first call counts as waiting until it runs: the second call
+    # must start another thread, not queue behind the first one's (gated) job.
+    pool = Pool(3, on_idle=lambda: None)
+    gate, ran = threading.Event(), []
+    try:
+        pool.post(ran.append, "warm-up")
+        wait_for(lambda: ran == ["warm-up"] and pool.busy == 0, what="an idle thread")
+        for _ in range(20):
+            wait_for(lambda: pool._waiting_threads == len(pool._threads), what="idle threads")
+            gate.clear()
+            ran.clear()
+            pool.post(gate.wait, 10)
+            pool.post(ran.append, "second")
+            wait_for(lambda: ran == ["second"], timeout=5, what="the second call, gate closed")
+            gate.set()
+            wait_for(lambda: pool.busy == 0, what="both calls")
+    finally:
+        gate.set()
+        pool.shutdown()
+        pool.join(5)
+
+
+def test_an_error_in_the_feed_or_the_idle_callback_leaves_the_thread_serving(caplog):
+    def broken_feed():
+        raise RuntimeError("feed broke")
+
+    def broken_idle() -> None:
+        raise RuntimeError("idle callback broke")
+
+    pool = Pool(1, on_idle=broken_idle, feed=broken_feed)
+    ran: list[int] = []
+    try:
+        with caplog.at_level("ERROR", logger="django_solidq.worker"):
+            for n in range(3):
+                pool.post(ran.append, n)
+                wait_for(lambda n=n: ran[-1:] == [n] and pool.busy == 0, what="each call")
+        assert "feed broke" in caplog.text and "idle callback broke" in caplog.text
+        assert len(pool._threads) == 1 and pool._threads[0].is_alive()
     finally:
         pool.shutdown()
         pool.join(5)
