@@ -437,7 +437,7 @@ def one_round(
                     ),
                 )
     enqueue_round(systems, sizes, ns, results, r)
-    if r <= ns.io_runs:
+    if ns.io_runs is None or r <= ns.io_runs:
         io_round(systems, sizes, ns, workdir, results, r)
     if sqlite_ours is not None:
         config = _common.Config("sqlite-2p", "SQLite, 2 processes", options=SQLITE_2P)
@@ -789,7 +789,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes (the pytest smoke test)")
     parser.add_argument("--runs", type=int, help="rounds (default 3; quick 1)")
     parser.add_argument(
-        "--io-runs", type=int, default=1, help="rounds with the sleep and async jobs (1)"
+        "--io-runs",
+        type=int,
+        help="rounds with the sleep and async jobs (default: every round)",
     )
     parser.add_argument(
         "--systems", default=",".join(RUNNERS), help=f"comma list of {', '.join(RUNNERS)}"
@@ -921,7 +923,7 @@ def describe_run(
     info: dict[str, Any], sizes: Sizes, ns: argparse.Namespace, argv: Sequence[str] | None
 ) -> None:
     info["runs"] = sizes.runs
-    info["io_runs"] = min(ns.io_runs, sizes.runs)
+    info["io_runs"] = sizes.runs if ns.io_runs is None else min(ns.io_runs, sizes.runs)
     info["sizes"] = (
         f"{sizes.drain:,} jobs per drain, {sizes.sleep:,} sleep jobs, {sizes.asleep:,} async "
         f"jobs, {sizes.latency} latency probes, drain cap {sizes.timeout:.0f} s "
