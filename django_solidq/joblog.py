@@ -37,12 +37,12 @@ def fields_of(job: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def running(job: Any) -> Iterator[dict[str, Any]]:
-    """While the block runs, records of this thread carry the job's fields."""
-    fields = fields_of(job)
+def running(fields: dict[str, Any]) -> Iterator[None]:
+    """While the block runs, records of this thread carry the job's ``fields``
+    (``fields_of(job)``)."""
     token = current_job.set(fields)
     try:
-        yield fields
+        yield
     finally:
         current_job.reset(token)
 

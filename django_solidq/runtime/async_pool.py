@@ -1,106 +1,224 @@
-"""AsyncPool: ``async def`` tasks of a worker process, many at a time on one event loop.
+"""AsyncPool: a worker process's ``async def`` jobs, up to ``async_concurrency`` at once, their
+coroutines together on the process's ``EventLoop``.
 
-The worker's ``threads`` run sync tasks one each. An async task's coroutine runs instead on the
-process's single event loop, up to ``async_concurrency`` at once. What surrounds the coroutine
-— the job log, ``task_started``/``task_finished``, middleware, the task's hooks, recording the
-outcome — is sync code that may use the ORM, which Django forbids on an event loop's thread;
-so each async job in flight has a small *bridge* thread that runs exactly that code, as a pool
-thread runs it for a sync job, and waits (parked, no CPU) while its coroutine runs on the loop.
-A bridge thread opens a database connection only if that code uses one (a failed attempt is
-recorded there), and closes it when its job ends.
-
-The task's timeout is the loop's: at its deadline the coroutine is cancelled and the attempt
-fails with ``JobTimeout``. A coroutine that blocks the loop (``time.sleep`` in ``async def``)
-holds up every other async job of the process, and its timeout cannot fire until it yields.
+What surrounds a coroutine — the job log, ``task_started``, the task's hooks, recording the
+outcome — is sync code that may use the ORM, which Django forbids on an event loop's thread.
+A job whose call nothing wraps (no ``SOLIDQ["MIDDLEWARE"]``, no ``around`` hooks on its
+task) runs in two *steps* in a few threads of their own: start it (log, ``task_started``,
+``before`` hooks, build the coroutine) and hand the coroutine to the loop; once it is done,
+end it (``after`` hooks, record the outcome). No thread waits for a coroutine, so a few
+serve hundreds of jobs. A job whose call is wrapped keeps the whole chain in one thread: a
+*bridge* thread per job in flight, parked while its coroutine runs on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextvars
+import logging
 import threading
+import time
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
 from typing import Any
 
-from django.db import connections
+from django.db import close_old_connections, connections
 
-from django_solidq.exceptions import JobTimeout
-from django_solidq.runtime.pool import Pool
+from django_solidq import hooks, joblog
+from django_solidq.models import Job
+from django_solidq.runtime.event_loop import EventLoop, result_of
+from django_solidq.runtime.execution import Attempt, Recorder, perform_in_thread, timeout_of
+from django_solidq.runtime.liveness import close_dead_connections
+from django_solidq.runtime.middleware import arguments, run_after, run_before, wraps_calls
+from django_solidq.runtime.pool import Pool, PoolShutDown
 
-Runner = Callable[[Coroutine[Any, Any, Any]], Any]
-
-# While a bridge thread performs an async job: how to run its coroutine on the loop.
-current_runner: contextvars.ContextVar[Runner | None] = contextvars.ContextVar(
-    "solidq_async_runner", default=None
-)
+logger = logging.getLogger("django_solidq.worker")
+STEP_THREADS = 4  # threads per process for the steps of async jobs nothing wraps
+STALLED = 0.1  # seconds no step thread took queued work: another thread starts
+Started = tuple[Coroutine[Any, Any, Any], contextvars.Context, float | None]
 
 
-class AsyncPool(Pool):
-    """A ``Pool`` whose threads are bridges: each performs one async job around its
-    coroutine, which it runs on the shared loop with ``run``."""
-
+class AsyncPool:
     def __init__(self, size: int, on_idle: Callable[[], None], name: str = "solidq-async") -> None:
-        super().__init__(size, on_idle, name=f"{name}-job")
-        self._in_flight = 0  # coroutines running on the loop right now
-        self.max_in_flight = 0  # the most at once since start (a measure; tests read it)
-        self._loop = asyncio.new_event_loop()
-        self._loop_thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
-        self._loop_thread.start()
+        self.size = size
+        self.name = name
+        self._on_idle = on_idle
+        self._lock = threading.Lock()
+        self._busy = 0  # jobs posted and not yet ended
+        self.loop = EventLoop(name)
+        self._steps = StepPool(size, name=f"{name}-step")
+        self._bridges = BridgePool(size, on_idle=_nothing, name=f"{name}-job")
 
-    def _perform(self, func: Callable[..., Any], *args: Any) -> Any:
+    @property
+    def idle(self) -> int:
+        with self._lock:
+            return self.size - self._busy
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return self._busy
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most coroutines on the loop at once since start (a measure; tests read it)."""
+        return self.loop.max_in_flight
+
+    def post(self, job: Job, recorder: Recorder) -> None:
+        """Perform ``job`` (its task is ``async def``): in steps, or in a bridge thread."""
+        with self._lock:
+            self._busy += 1
+        try:
+            if wraps_calls(job.task_path):
+                self._bridges.post(self._bridge, job, recorder)
+            else:
+                self._steps.post(self._start, job, recorder)
+        except PoolShutDown:
+            self._ended()  # not taken (a failed thread start leaves the call queued)
+            raise
+
+    def _bridge(self, job: Job, recorder: Recorder) -> None:
+        try:
+            perform_in_thread(job, recorder, None, self.loop)
+        finally:
+            self._ended()
+
+    def _start(self, job: Job, recorder: Recorder) -> None:
+        """Step one: start the attempt and hand its coroutine to the loop. Both steps run in
+        the attempt's own context, so what a ``before`` hook sets there its ``after`` hook
+        sees, and nothing of it stays in the step thread."""
+        attempt = Attempt(job, recorder)
+        context = contextvars.copy_context()
+        try:
+            started = context.run(self._begin, attempt)
+        except BaseException:
+            recorder.settle([job])
+            self._ended()
+            raise
+        if started is None:  # the attempt failed as it started, and is recorded
+            self._ended()
+            return
+        coroutine, coroutine_context, timeout = started
+
+        def done(task: asyncio.Future[Any]) -> None:
+            try:
+                self._steps.post(self._end, attempt, context, task)
+            except PoolShutDown:  # stopping past shutdown_timeout: the supervisor settles it
+                logger.warning("%s: stopped before recording job %s", self.name, job.pk)
+
+        # Outside ``context``: the second step may enter it as soon as the coroutine is done.
+        self.loop.submit(coroutine, timeout, done, coroutine_context)
+
+    def _begin(self, attempt: Attempt) -> Started | None:
+        with joblog.running(attempt.fields):
+            result = attempt.start()
+            if result is None:
+                return None
+            try:
+                run_before(result)
+                args, kwargs = arguments(result)
+                coroutine = result.task.func(*args, **kwargs)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # as in a sync job: the attempt's failure
+                attempt.fail(exc)
+                return None
+            # The coroutine runs in a copy of this context: its log lines carry the job.
+            return coroutine, contextvars.copy_context(), timeout_of(result.task)
+
+    def _end(self, attempt: Attempt, context: contextvars.Context, task: Any) -> None:
+        """Step two: the coroutine is done: run the ``after`` hooks, record the outcome."""
+        try:
+            context.run(self._finish, attempt, task)
+        except BaseException:
+            attempt.recorder.settle([attempt.job])
+            raise
+        finally:
+            self._ended()
+
+    def _finish(self, attempt: Attempt, task: asyncio.Future[Any]) -> None:
+        with joblog.running(attempt.fields):
+            result = attempt.result
+            try:
+                value = result_of(task)
+                run_after(result, value)
+                value = attempt.checked(value)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # CancelledError too: the attempt's failure
+                attempt.fail(exc)
+            else:
+                attempt.succeed(value)
+
+    def _ended(self) -> None:
+        with self._lock:
+            self._busy -= 1
+        self._on_idle()
+
+    def shutdown(self) -> None:
+        """Stop the loop (a coroutine still on it is abandoned: the supervisor settles its
+        claim when the process exits), record the outcomes already in, start nothing more."""
+        self.loop.stop()
+        self._steps.shutdown(drop=False)
+        self._bridges.shutdown()
+
+    def join(self, timeout: float) -> None:
+        self._steps.join(timeout)
+        self._bridges.join(timeout)
+
+
+class StepPool(Pool):
+    """Threads that run the steps of async jobs: ``STEP_THREADS`` of them; when steps stay
+    queued ``STALLED`` seconds while every thread is busy (hooks or signal receivers that
+    block), a tender thread starts one more, and so on, up to ``size``. They keep their
+    database connections between steps, as a sync job's thread does between jobs
+    (``CONN_MAX_AGE`` applies)."""
+
+    def __init__(self, size: int, name: str) -> None:
+        super().__init__(min(STEP_THREADS, size), on_idle=_nothing, name=name)
+        self._most = size
+        self._behind = threading.Event()
+        self._tender = threading.Thread(target=self._tend, name=f"{name}-tender", daemon=True)
+        self._tender.start()
+
+    def _queued_behind_busy_threads(self) -> None:
+        self._behind.set()
+
+    def _tend(self) -> None:
+        while True:
+            self._behind.wait()
+            self._behind.clear()
+            while True:  # until the queue is empty: every STALLED seconds, look
+                time.sleep(STALLED)
+                with self._lock:
+                    if self._shut or not self._work:
+                        break
+                    stalled = time.monotonic() - self._last_taken >= STALLED
+                    if not stalled or len(self._threads) >= self._most:
+                        continue
+                    thread = self._new_thread()
+                with hooks.reported(f"{self._name}: starting a thread"):
+                    self._start(thread)
+
+    def _perform(self, func: Any, *args: Any) -> Any:
+        with hooks.reported(f"{self._name}: checking connections"):
+            close_dead_connections()
+        try:
+            return func(*args)
+        finally:
+            close_old_connections()
+
+
+class BridgePool(Pool):
+    """One thread per wrapped async job in flight; it closes any database connection its job
+    opened when the job ends (a few hundred idle threads must not hold connections)."""
+
+    def _perform(self, func: Any, *args: Any) -> Any:
         try:
             return func(*args)
         finally:
             for connection in connections.all(initialized_only=True):
                 connection.close()
 
-    def runner(self, timeout: float | None) -> Runner:
-        """A runner for one job: its coroutine on the loop, under ``timeout`` seconds."""
-        return lambda coroutine: self.run(coroutine, timeout)
 
-    def run(self, coroutine: Coroutine[Any, Any, Any], timeout: float | None = None) -> Any:
-        """Run ``coroutine`` on the loop, in a copy of the calling thread's context (the job
-        log's fields), and wait for its value or exception. Call from a bridge thread."""
-        outcome: Future[Any] = concurrent.futures.Future()
-        context = contextvars.copy_context()
-
-        def start() -> None:
-            task = self._loop.create_task(self._bounded(coroutine, timeout), context=context)
-            task.add_done_callback(lambda done: _copy(done, outcome))
-
-        self._loop.call_soon_threadsafe(start)
-        return outcome.result()
-
-    async def _bounded(self, coroutine: Coroutine[Any, Any, Any], timeout: float | None) -> Any:
-        with self._lock:
-            self._in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self._in_flight)
-        try:
-            if not timeout:
-                return await coroutine
-            deadline = asyncio.timeout(timeout)
-            try:
-                async with deadline:
-                    return await coroutine
-            except TimeoutError as exc:
-                if not deadline.expired():
-                    raise  # the task's own TimeoutError
-                raise JobTimeout(f"the job ran longer than its timeout of {timeout:g} s") from exc
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
-    def shutdown(self) -> None:
-        super().shutdown()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-
-
-def _copy(task: asyncio.Task[Any], outcome: Future[Any]) -> None:
-    if task.cancelled():
-        outcome.set_exception(asyncio.CancelledError())
-    elif (exc := task.exception()) is not None:
-        outcome.set_exception(exc)
-    else:
-        outcome.set_result(task.result())
+def _nothing() -> None:
+    pass

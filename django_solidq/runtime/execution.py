@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from inspect import iscoroutinefunction
 from typing import Any, NamedTuple
 
@@ -28,7 +28,7 @@ from django_solidq.errors import exception_entry
 from django_solidq.models import Job
 from django_solidq.results import load_task, to_result
 from django_solidq.retries import Outcome, decide
-from django_solidq.runtime.async_pool import AsyncPool, current_runner
+from django_solidq.runtime.event_loop import EventLoop, current_runner
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import perform_chain
 from django_solidq.runtime.timeouts import Watchdog
@@ -81,54 +81,90 @@ class Recorder:
             return set(self._held)
 
 
+class Attempt:
+    """One attempt of a claimed job, step by step: ``start`` it (log it, load its task, send
+    ``task_started``), call the task and check its value (``checked``), then ``succeed`` or
+    ``fail``. Run each step inside ``joblog.running(attempt.fields)``."""
+
+    def __init__(self, job: Job, recorder: Recorder) -> None:
+        self.job = job
+        self.recorder = recorder
+        self.fields = joblog.fields_of(job)
+        self.task: Task | None = None
+        self.result: Any = None  # the TaskResult the task is called with, once started
+        self._began = 0.0
+
+    def start(self) -> TaskResult | None:
+        """The task's result to call it with; None if the task does not load (the attempt is
+        then recorded as failed)."""
+        joblog.started(self.fields)
+        try:
+            self.task = load_task(self.job)
+        except Exception as exc:
+            self.fail(exc)
+            return None
+        self.result = to_result(self.job, self.task, running_worker=self.recorder.worker_id)
+        task_started.send(SolidQueueBackend, task_result=self.result)
+        self._began = time.monotonic()
+        return self.result
+
+    def checked(self, value: Any) -> Any:
+        """The call's return value as it will be stored (raises if JSON cannot hold it)."""
+        assert self.task is not None
+        _, checked = normalize_arguments(self.task.module_path, [], {"return value": value})
+        return checked["return value"]
+
+    def succeed(self, value: Any) -> TaskResult | None:
+        """Record the ``checked`` return value."""
+        assert self.task is not None
+        joblog.performed(self.fields, time.monotonic() - self._began)
+        return self.recorder.add(Success(self.job, self.task, value))
+
+    def fail(self, exc: BaseException) -> TaskResult | None:
+        return self.recorder.fail(self.job, self.task, exc)
+
+
 def perform(
     job: Job,
     recorder: Recorder,
     watchdog: Watchdog | None = None,
-    async_pool: AsyncPool | None = None,
+    event_loop: EventLoop | None = None,
 ) -> TaskResult | None:
     """Run a claimed job to its outcome. Returns its final result when recorded at once.
 
-    With a ``watchdog``, the attempt runs under the task's timeout. With an ``async_pool``
-    (the job's task is ``async def``), its coroutine runs on that pool's event loop, under
-    the task's timeout there."""
-    with joblog.running(job) as fields:
-        joblog.started(fields)
+    With a ``watchdog``, the attempt runs under the task's timeout. With an ``event_loop``
+    (the job's task is ``async def``), its coroutine runs on that loop, under the task's
+    timeout there, while this thread waits."""
+    attempt = Attempt(job, recorder)
+    with joblog.running(attempt.fields):
+        result = attempt.start()
+        if result is None:
+            return None
+        timeout = timeout_of(result.task)
+        guard: AbstractContextManager[None]
+        if event_loop is not None:
+            guard = _running_on(event_loop, timeout)
+        elif watchdog is not None:
+            guard = watchdog.watch(str(job.pk), timeout)
+        else:
+            guard = nullcontext()
         try:
-            task = load_task(job)
-        except Exception as exc:
-            return recorder.fail(job, None, exc)
-        result = to_result(job, task, running_worker=recorder.worker_id)
-        task_started.send(SolidQueueBackend, task_result=result)
-        began = time.monotonic()
-        try:
-            if async_pool is not None:
-                with _running_on(async_pool, timeout_of(task)):
-                    value = _call(result)
-            else:
-                with watchdog.watch(str(job.pk), timeout_of(task)) if watchdog else nullcontext():
-                    value = _call(result)
+            with guard:
+                value = attempt.checked(perform_chain()(result))
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit too: a job's exit is the job's failure
-            return recorder.fail(job, task, exc)
-        joblog.performed(fields, time.monotonic() - began)
-        return recorder.add(Success(job, task, value))
+            return attempt.fail(exc)
+        return attempt.succeed(value)
 
 
 @contextmanager
-def _running_on(pool: AsyncPool, timeout: float | None) -> Iterator[None]:
-    token = current_runner.set(pool.runner(timeout))
+def _running_on(loop: EventLoop, timeout: float | None) -> Iterator[None]:
+    token = current_runner.set(loop.runner(timeout))
     try:
         yield
     finally:
         current_runner.reset(token)
-
-
-def _call(result: TaskResult) -> Any:
-    value = perform_chain()(result)
-    _, checked = normalize_arguments(result.task.module_path, [], {"return value": value})
-    return checked["return value"]
 
 
 @functools.lru_cache(maxsize=1024)
@@ -209,14 +245,14 @@ def perform_in_thread(
     job: Job,
     recorder: Recorder,
     watchdog: Watchdog | None = None,
-    async_pool: AsyncPool | None = None,
+    event_loop: EventLoop | None = None,
 ) -> TaskResult | None:
     """``perform`` for a pool thread; the thread keeps its database connection between jobs,
     unless it broke or died while idle."""
     close_old_connections()
     close_dead_connections()
     try:
-        return perform(job, recorder, watchdog, async_pool)
+        return perform(job, recorder, watchdog, event_loop)
     except BaseException:
         recorder.settle([job])  # whatever happened, this thread is done with it
         raise

@@ -22,6 +22,10 @@ SMOOTHING = 0.2  # weight of the newest job in the average duration
 logger = logging.getLogger("django_solidq.worker")
 
 
+class PoolShutDown(RuntimeError):
+    """``post`` after ``shutdown``: the call was not taken."""
+
+
 class Pool:
     def __init__(
         self,
@@ -41,6 +45,7 @@ class Pool:
         self._threads: list[threading.Thread] = []
         self._waiting_threads = 0  # threads blocked on ``_posted``
         self._shut = False
+        self._last_taken = time.monotonic()  # when a thread last took posted work
         self.completed = 0  # calls ended since start
         self.average_duration = 0.0  # seconds a call takes, smoothed; 0 before the first
 
@@ -58,7 +63,7 @@ class Pool:
         """Run ``func(*args)`` in one of the pool's threads (started when first needed)."""
         with self._lock:
             if self._shut:
-                raise RuntimeError("the pool is shut down")
+                raise PoolShutDown(f"{self._name}: the pool is shut down")
             self._busy += 1
             self._work.append((func, args))
             # A notified thread counts as waiting until it runs, and takes one call: wake
@@ -67,17 +72,29 @@ class Pool:
                 self._posted.notify()
                 return
             if len(self._threads) >= self.size:
+                self._queued_behind_busy_threads()
                 return  # every thread is busy: the first to end its job takes it
-            thread = threading.Thread(
-                target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
-            )
-            self._threads.append(thread)
+            thread = self._new_thread()
+        self._start(thread)
+
+    def _new_thread(self) -> threading.Thread:
+        """A thread for the pool, listed (under the lock); ``_start`` it once released."""
+        thread = threading.Thread(
+            target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True
+        )
+        self._threads.append(thread)
+        return thread
+
+    def _start(self, thread: threading.Thread) -> None:
         try:
             thread.start()
         except BaseException:
             with self._lock:
                 self._threads.remove(thread)
             raise  # the call stays queued for a thread that ends its job
+
+    def _queued_behind_busy_threads(self) -> None:
+        """Called (under the lock) when a call is queued because every thread is busy."""
 
     def _serve(self) -> None:
         """A thread's life: take posted work until the pool shuts down."""
@@ -99,6 +116,7 @@ class Pool:
                     self._posted.wait()
                 finally:
                     self._waiting_threads -= 1
+            self._last_taken = time.monotonic()
             return self._work.popleft()
 
     def _run(self, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
@@ -131,12 +149,14 @@ class Pool:
             previous = self.average_duration or duration
             self.average_duration = previous + SMOOTHING * (duration - previous)
 
-    def shutdown(self) -> None:
-        """Drop work not yet started and let each thread end once its job does."""
+    def shutdown(self, drop: bool = True) -> None:
+        """Take no more calls; drop those not yet started (or, with ``drop=False``, run them
+        first) and let each thread end once it has nothing left to run."""
         with self._lock:
             self._shut = True
-            self._busy -= len(self._work)
-            self._work.clear()
+            if drop:
+                self._busy -= len(self._work)
+                self._work.clear()
             self._posted.notify_all()
 
     def join(self, timeout: float) -> None:

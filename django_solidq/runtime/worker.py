@@ -189,9 +189,7 @@ class Worker(Registered):
             if runs_async(job.task_path):
                 if self.async_pool.idle > 0:
                     self.waiting.hand(job)
-                    self.async_pool.post(
-                        perform_in_thread, job, self.recorder, None, self.async_pool
-                    )
+                    self.async_pool.post(job, self.recorder)
                     continue
             elif threads > 0:
                 threads -= 1

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -314,8 +318,6 @@ def query_database(sleep: float = 0.0) -> int:
 @task
 def logs_inside(message: str) -> str:
     """Logs through its own logger: the job log's filter adds the job's id to the record."""
-    import logging
-
     logging.getLogger("tests.app.inside").warning(message)
     return message
 
@@ -365,3 +367,56 @@ async def async_too_slow() -> None:
 async def async_hooked() -> str:
     CALLS.append("async-task")
     return "hooked"
+
+
+def failing_before_hook(result) -> None:
+    raise Boom("refused before the call")
+
+
+def thread_recording_hook(result, value=None) -> None:
+    """A before/after hook that notes the thread it ran in and whether it may use the ORM
+    there (it queries: Django refuses a query on an event loop's thread)."""
+    from django_solidq.models import Job
+
+    CALLS.append(f"{threading.current_thread().name}:{Job.objects.filter(pk=result.id).count()}")
+
+
+@task(before=[before_hook, thread_recording_hook], after=[after_hook, thread_recording_hook])
+async def async_before_after() -> str:
+    logging.getLogger("tests.app.inside").warning("inside the coroutine")
+    CALLS.append("async-task")
+    return "stepped"
+
+
+@task(before=[failing_before_hook])
+async def async_refused() -> None:
+    CALLS.append("async-task")
+
+
+@task
+async def async_returns_a_set() -> set[int]:
+    return {1, 2}
+
+
+HOOK_VAR: contextvars.ContextVar[str] = contextvars.ContextVar("hook_var", default="unset")
+
+
+def sets_var_before(result) -> None:
+    HOOK_VAR.set(f"set-by-{result.id}")
+
+
+def reads_var_after(result, value) -> None:
+    CALLS.append(HOOK_VAR.get())
+
+
+@task(before=[sets_var_before], after=[reads_var_after])
+async def async_var_hooks() -> None:
+    """What a ``before`` hook sets in its context (a ``translation.activate``, say), its
+    ``after`` hook sees, job by job."""
+    await asyncio.sleep(0.01)
+
+
+@task
+async def async_exits() -> None:
+    await asyncio.sleep(0)
+    sys.exit(3)

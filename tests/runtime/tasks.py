@@ -24,3 +24,17 @@ def gated(name: str) -> str:
     if not OPEN[name].wait(30):
         raise TimeoutError(f"gate {name!r} never opened")
     return name
+
+
+def gated_before_hook(result) -> None:
+    """A ``before`` hook that blocks until the test opens the gate named by the job's
+    argument: a hook stuck on I/O."""
+    name = result.args[0]
+    STARTED[name].set()
+    if not OPEN[name].wait(30):
+        raise TimeoutError(f"gate {name!r} never opened")
+
+
+@task(before=[gated_before_hook])
+async def async_held_before(name: str) -> str:
+    return name

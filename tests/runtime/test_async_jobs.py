@@ -13,10 +13,13 @@ from django.tasks import TaskResultStatus, default_task_backend
 from django.test import override_settings
 
 from django_solidq.conf import get_config, validate
+from django_solidq.joblog import JobContextFilter
 from django_solidq.models import Job
+from django_solidq.runtime.async_pool import STEP_THREADS
 from django_solidq.runtime.worker import Worker
 from tests.app import tasks
 from tests.harness import wait_for
+from tests.runtime import tasks as gates
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,6 +54,7 @@ def worker_with() -> Iterator[Any]:
         # The pool threads end once idle; their connections close when collected, so that
         # the test database can be dropped.
         worker.pool.join(5)
+        worker.async_pool.join(5)
         gc.collect()
 
 
@@ -58,6 +62,7 @@ def worker_with() -> Iterator[Any]:
 def _reset() -> None:
     tasks.ASYNC_IN_FLIGHT.update(now=0, max=0)
     tasks.CALLS.clear()
+    gates.reset()
 
 
 def status(result_id: str) -> TaskResultStatus:
@@ -134,6 +139,88 @@ def test_hooks_and_middleware_run_around_an_async_job(worker_with):
         "around-out",
         "middleware-out",
     ]
+
+
+def test_an_async_job_nothing_wraps_runs_in_steps_without_a_thread_of_its_own(worker_with, caplog):
+    """No middleware, no around hooks: the job starts in a step thread (its before hooks may
+    query), its coroutine runs on the loop with the job's log fields, and it ends in a step
+    thread (after hooks, outcome). No bridge thread is started."""
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(JobContextFilter())  # at emit time, in the coroutine's context
+    result = tasks.async_before_after.enqueue()
+    worker = worker_with(settings())
+    wait_for(lambda: status(result.id) == TaskResultStatus.SUCCESSFUL, timeout=30)
+    assert default_task_backend.get_result(result.id).return_value == "stepped"
+    before, step_in, task_call, after, step_out = tasks.CALLS
+    assert (before, task_call, after) == ("before", "async-task", "after:stepped")
+    for step in (step_in, step_out):  # a step thread, where the hook's query counted the job
+        assert step.startswith("solidq-async-step_") and step.endswith(":1")
+    inside = [r for r in caplog.records if r.getMessage() == "inside the coroutine"]
+    assert [getattr(r, "job_id", None) for r in inside] == [result.id]
+    assert not [t for t in threading.enumerate() if t.name.startswith("solidq-async-job")]
+    assert worker.async_pool.busy == 0
+
+
+def test_fifty_async_jobs_in_steps_take_a_few_threads(worker_with):
+    results = [tasks.async_gate.enqueue(50) for _ in range(50)]
+    worker_with(settings(threads=1))
+    ids = [r.id for r in results]
+    wait_for(lambda: all_done(ids), timeout=60, what="the 50 async jobs to end")
+    assert tasks.ASYNC_IN_FLIGHT["max"] == 50
+    steps = [t for t in threading.enumerate() if t.name.startswith("solidq-async-step_")]
+    assert 1 <= len(steps) <= STEP_THREADS
+
+
+def test_an_async_job_whose_before_hook_raises_fails_without_its_call(worker_with):
+    result = tasks.async_refused.enqueue()
+    worker = worker_with(settings())
+    wait_for(lambda: status(result.id) == TaskResultStatus.FAILED, timeout=30)
+    errors = default_task_backend.get_result(result.id).errors
+    assert errors[0].exception_class_path == "tests.app.tasks.Boom"
+    assert tasks.CALLS == []
+    wait_for(lambda: worker.async_pool.busy == 0, what="the slot to free")
+
+
+def test_an_async_job_returning_what_json_cannot_hold_fails(worker_with):
+    result = tasks.async_returns_a_set.enqueue()
+    worker_with(settings())
+    wait_for(lambda: status(result.id) == TaskResultStatus.FAILED, timeout=30)
+    errors = default_task_backend.get_result(result.id).errors
+    assert "return value" in errors[0].traceback
+
+
+def test_what_a_before_hook_sets_in_its_context_its_after_hook_sees(worker_with):
+    results = [tasks.async_var_hooks.enqueue() for _ in range(8)]
+    worker_with(settings())
+    wait_for(lambda: all_done([r.id for r in results]), timeout=30, what="the 8 jobs")
+    assert sorted(tasks.CALLS) == sorted(f"set-by-{r.id}" for r in results)
+    assert tasks.HOOK_VAR.get() == "unset"
+
+
+def test_blocked_hooks_do_not_hold_up_the_other_async_jobs(worker_with):
+    held = [gates.async_held_before.enqueue(f"held-{i}") for i in range(STEP_THREADS + 1)]
+    try:
+        worker_with(settings())
+        wait_for(
+            lambda: all(gates.STARTED[f"held-{i}"].is_set() for i in range(STEP_THREADS + 1)),
+            what="every blocked hook to start (more of them than step threads)",
+        )
+        fast = tasks.async_add.enqueue(1, 2)
+        wait_for(lambda: status(fast.id) == TaskResultStatus.SUCCESSFUL, timeout=10)
+    finally:
+        for i in range(STEP_THREADS + 1):
+            gates.OPEN[f"held-{i}"].set()
+    wait_for(lambda: all_done([r.id for r in held]), timeout=30, what="the held jobs")
+
+
+def test_sys_exit_in_a_coroutine_fails_its_job_only(worker_with):
+    exits = tasks.async_exits.enqueue()
+    worker_with(settings())
+    wait_for(lambda: status(exits.id) == TaskResultStatus.FAILED, timeout=30)
+    errors = default_task_backend.get_result(exits.id).errors
+    assert errors[0].exception_class_path == "builtins.SystemExit"
+    after = tasks.async_add.enqueue(1, 2)  # the loop still runs
+    wait_for(lambda: status(after.id) == TaskResultStatus.SUCCESSFUL, timeout=30)
 
 
 def test_the_job_log_covers_async_jobs(worker_with, caplog):

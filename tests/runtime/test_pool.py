@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
-from django_solidq.runtime.pool import Pool
+from django_solidq.runtime.pool import Pool, PoolShutDown
 from tests.harness import wait_for
 
 
@@ -79,12 +80,66 @@ def test_shutdown_drops_the_calls_no_thread_started_and_refuses_new_ones():
         assert pool.busy == 2
         pool.shutdown()
         assert pool.busy == 1  # the running call only
-        with pytest.raises(RuntimeError):
+        with pytest.raises(PoolShutDown):
             pool.post(ran.append, "refused")
     finally:
         gate.set()
         pool.join(5)
     assert ran == [] and pool.busy == 0
+
+
+def test_shutdown_without_dropping_runs_the_queued_calls_first():
+    pool = Pool(1, on_idle=lambda: None)
+    started, gate, ran = threading.Event(), threading.Event(), []
+
+    def gated() -> None:
+        started.set()
+        gate.wait(10)
+
+    try:
+        pool.post(gated)
+        assert started.wait(10)
+        pool.post(ran.append, "queued")
+        pool.shutdown(drop=False)
+        with pytest.raises(PoolShutDown):
+            pool.post(ran.append, "refused")
+    finally:
+        gate.set()
+        pool.join(5)
+    assert ran == ["queued"] and pool.busy == 0
+
+
+def test_an_async_slot_is_given_back_once_when_a_thread_fails_to_start(monkeypatch):
+    """The call stays queued when its thread cannot start: the slot is the queued call's
+    until it runs, not given back at once as well."""
+    from django_solidq.runtime import async_pool
+
+    ran: list[str] = []
+    monkeypatch.setattr(async_pool, "wraps_calls", lambda path: False)
+    monkeypatch.setattr(
+        async_pool.AsyncPool, "_start", lambda self, job, recorder: (ran.append(job), self._ended())
+    )
+    pool = async_pool.AsyncPool(10, on_idle=lambda: None)
+    real_start, failed = threading.Thread.start, []
+
+    def start_fails_once(thread: threading.Thread) -> None:
+        if not failed:
+            failed.append(thread.name)
+            raise RuntimeError("can't start new thread")
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", start_fails_once)
+    try:
+        with pytest.raises(RuntimeError, match="can't start"):
+            pool.post(SimpleNamespace(task_path="first"), None)
+        assert pool.busy == 1  # queued
+        pool.post(SimpleNamespace(task_path="second"), None)  # its thread runs both
+        wait_for(lambda: len(ran) == 2, what="both queued starts to run")
+        wait_for(lambda: pool.busy == 0, what="both slots back")
+        assert pool.idle == 10
+    finally:
+        pool.shutdown()
+        pool.join(5)
 
 
 def test_an_error_in_a_call_is_logged_and_the_thread_serves_on(caplog):
