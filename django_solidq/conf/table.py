@@ -92,7 +92,7 @@ class WorkerConfig:
         "3).",
     )
     prefetch: int = setting(
-        10,
+        40,
         count(MAX_THREADS, zero=True),
         "django_solidq.E005",
         "while a backlog waits, sync jobs one worker process claims beyond its idle threads, "

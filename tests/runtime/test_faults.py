@@ -24,7 +24,11 @@ from tests.harness import wait_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.process]
 
 ALIVE_THRESHOLD = 5.0  # tests/settings.py: PROCESS_ALIVE_THRESHOLD
-THREE_THREADS = {"WORKERS": [{"queues": ["*"], "threads": 3, "polling_interval": 0.05}]}
+# Small claims (three threads, ten ahead), so that a few dozen jobs take enough claims and
+# finishes for the injected faults to fire several times.
+THREE_THREADS = {
+    "WORKERS": [{"queues": ["*"], "threads": 3, "prefetch": 10, "polling_interval": 0.05}]
+}
 needs_server = pytest.mark.skipif(
     connection.vendor == "sqlite", reason="kills server connections (PostgreSQL, MariaDB)"
 )
