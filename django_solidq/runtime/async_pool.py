@@ -29,7 +29,7 @@ from django_solidq.runtime.event_loop import EventLoop, result_of
 from django_solidq.runtime.execution import Attempt, Recorder, perform_in_thread, timeout_of
 from django_solidq.runtime.liveness import close_dead_connections
 from django_solidq.runtime.middleware import arguments, run_after, run_before, wraps_calls
-from django_solidq.runtime.pool import Pool, PoolShutDown
+from django_solidq.runtime.pool import Pool, PoolShutDown, Slots
 
 logger = logging.getLogger("django_solidq.worker")
 STEP_THREADS = 4  # threads per process for the steps of async jobs nothing wraps
@@ -37,7 +37,7 @@ STALLED = 0.1  # seconds no step thread took queued work: another thread starts
 Started = tuple[Coroutine[Any, Any, Any], contextvars.Context, float | None]
 
 
-class AsyncPool:
+class AsyncPool(Slots):
     def __init__(self, size: int, on_idle: Callable[[], None], name: str = "solidq-async") -> None:
         self.size = size
         self.name = name
@@ -47,16 +47,6 @@ class AsyncPool:
         self.loop = EventLoop(name)
         self._steps = StepPool(size, name=f"{name}-step")
         self._bridges = BridgePool(size, on_idle=_nothing, name=f"{name}-job")
-
-    @property
-    def idle(self) -> int:
-        with self._lock:
-            return self.size - self._busy
-
-    @property
-    def busy(self) -> int:
-        with self._lock:
-            return self._busy
 
     @property
     def max_in_flight(self) -> int:

@@ -26,7 +26,25 @@ class PoolShutDown(RuntimeError):
     """``post`` after ``shutdown``: the call was not taken."""
 
 
-class Pool:
+class Slots:
+    """``size`` slots, ``busy`` of them taken (counted under ``_lock``)."""
+
+    size: int
+    _busy: int
+    _lock: threading.Lock
+
+    @property
+    def idle(self) -> int:
+        with self._lock:
+            return self.size - self._busy
+
+    @property
+    def busy(self) -> int:
+        with self._lock:
+            return self._busy
+
+
+class Pool(Slots):
     def __init__(
         self,
         size: int,
@@ -48,16 +66,6 @@ class Pool:
         self._last_taken = time.monotonic()  # when a thread last took posted work
         self.completed = 0  # calls ended since start
         self.average_duration = 0.0  # seconds a call takes, smoothed; 0 before the first
-
-    @property
-    def idle(self) -> int:
-        with self._lock:
-            return self.size - self._busy
-
-    @property
-    def busy(self) -> int:
-        with self._lock:
-            return self._busy
 
     def post(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` in one of the pool's threads (started when first needed)."""
