@@ -34,6 +34,7 @@ from django_solidq.runtime.pool import Pool, PoolShutDown, Slots
 logger = logging.getLogger("django_solidq.worker")
 STEP_THREADS = 4  # threads per process for the steps of async jobs nothing wraps
 STALLED = 0.1  # seconds no step thread took queued work: another thread starts
+MOST_STEP_THREADS = 32  # and no more than these (each may hold a database connection)
 Started = tuple[Coroutine[Any, Any, Any], contextvars.Context, float | None]
 
 
@@ -145,10 +146,10 @@ class AsyncPool(Slots):
         self._on_idle()
 
     def shutdown(self) -> None:
-        """Stop the loop (a coroutine still on it is abandoned: the supervisor settles its
-        claim when the process exits), record the outcomes already in, start nothing more."""
+        """Stop the loop and drop the steps not started (called once the jobs ended, or past
+        ``shutdown_timeout``: the supervisor settles what is left when the process exits)."""
         self.loop.stop()
-        self._steps.shutdown(drop=False)
+        self._steps.shutdown()
         self._bridges.shutdown()
 
     def join(self, timeout: float) -> None:
@@ -159,13 +160,13 @@ class AsyncPool(Slots):
 class StepPool(Pool):
     """Threads that run the steps of async jobs: ``STEP_THREADS`` of them; when steps stay
     queued ``STALLED`` seconds while every thread is busy (hooks or signal receivers that
-    block), a tender thread starts one more, and so on, up to ``size``. They keep their
-    database connections between steps, as a sync job's thread does between jobs
-    (``CONN_MAX_AGE`` applies)."""
+    block), a tender thread starts one more, and so on, up to ``size`` (at most
+    ``MOST_STEP_THREADS``). They keep their database connections between steps, as a sync
+    job's thread does between jobs (``CONN_MAX_AGE`` applies)."""
 
     def __init__(self, size: int, name: str) -> None:
         super().__init__(min(STEP_THREADS, size), on_idle=_nothing, name=name)
-        self._most = size
+        self._most = min(size, MOST_STEP_THREADS)
         self._behind = threading.Event()
         self._tender = threading.Thread(target=self._tend, name=f"{name}-tender", daemon=True)
         self._tender.start()
@@ -173,8 +174,12 @@ class StepPool(Pool):
     def _queued_behind_busy_threads(self) -> None:
         self._behind.set()
 
+    def shutdown(self) -> None:
+        super().shutdown()
+        self._behind.set()  # the tender ends
+
     def _tend(self) -> None:
-        while True:
+        while not self._shut:
             self._behind.wait()
             self._behind.clear()
             while True:  # until the queue is empty: every STALLED seconds, look

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -20,6 +21,7 @@ from typing import Any, NamedTuple
 
 from django_solidq.exceptions import JobTimeout
 
+logger = logging.getLogger("django_solidq.worker")
 Runner = Callable[[Coroutine[Any, Any, Any]], Any]
 Done = Callable[["asyncio.Future[Any]"], None]
 
@@ -36,8 +38,18 @@ class EventLoop:
         self._in_flight = 0  # coroutines running on the loop right now
         self.max_in_flight = 0  # the most at once since start (a measure; tests read it)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            try:
+                self._loop.run_forever()
+            except (SystemExit, KeyboardInterrupt):
+                # A task an async job started itself raised it (the job's own coroutine
+                # cannot: ``_bounded``): asyncio stops the loop with it. Carry on.
+                logger.exception("An async job's task raised SystemExit or KeyboardInterrupt")
 
     def submit(
         self,
@@ -89,13 +101,14 @@ class EventLoop:
                     raise  # the task's own TimeoutError
                 raise JobTimeout(f"the job ran longer than its timeout of {timeout:g} s") from exc
         except (SystemExit, KeyboardInterrupt) as exc:
-            # asyncio would end the loop with these (every async job of the process with
-            # it): carried out as a value, they fail this attempt only (``result_of``).
+            # asyncio would stop the loop with these: carried out as a value, they end this
+            # coroutine only, and ``result_of`` raises them where its outcome is recorded.
             return Escaped(exc)
         finally:
             self._in_flight -= 1
 
     def stop(self) -> None:
+        self._stopped = True
         self._loop.call_soon_threadsafe(self._loop.stop)
 
 

@@ -157,14 +157,13 @@ class Pool(Slots):
             previous = self.average_duration or duration
             self.average_duration = previous + SMOOTHING * (duration - previous)
 
-    def shutdown(self, drop: bool = True) -> None:
-        """Take no more calls; drop those not yet started (or, with ``drop=False``, run them
-        first) and let each thread end once it has nothing left to run."""
+    def shutdown(self) -> None:
+        """Drop work not yet started, refuse new work, and let each thread end once its job
+        does."""
         with self._lock:
             self._shut = True
-            if drop:
-                self._busy -= len(self._work)
-                self._work.clear()
+            self._busy -= len(self._work)
+            self._work.clear()
             self._posted.notify_all()
 
     def join(self, timeout: float) -> None:

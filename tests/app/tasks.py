@@ -420,3 +420,15 @@ async def async_var_hooks() -> None:
 async def async_exits() -> None:
     await asyncio.sleep(0)
     sys.exit(3)
+
+
+@task
+async def async_child_exits() -> str:
+    """Starts a task of its own that calls ``sys.exit``: asyncio stops the loop with it."""
+
+    async def child() -> None:
+        sys.exit(4)
+
+    asyncio.get_running_loop().create_task(child())
+    await asyncio.sleep(0.05)
+    return "parent done"

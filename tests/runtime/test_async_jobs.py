@@ -223,6 +223,15 @@ def test_sys_exit_in_a_coroutine_fails_its_job_only(worker_with):
     wait_for(lambda: status(after.id) == TaskResultStatus.SUCCESSFUL, timeout=30)
 
 
+def test_sys_exit_in_a_task_an_async_job_started_leaves_the_loop_running(worker_with):
+    parent = tasks.async_child_exits.enqueue()
+    worker_with(settings())
+    wait_for(lambda: status(parent.id) == TaskResultStatus.SUCCESSFUL, timeout=30)
+    assert default_task_backend.get_result(parent.id).return_value == "parent done"
+    after = tasks.async_add.enqueue(2, 2)
+    wait_for(lambda: status(after.id) == TaskResultStatus.SUCCESSFUL, timeout=30)
+
+
 def test_the_job_log_covers_async_jobs(worker_with, caplog):
     caplog.set_level(logging.INFO, logger="django_solidq.jobs")
     result = tasks.async_add.enqueue(1, 2)
