@@ -19,7 +19,7 @@ CONFIGS = [
     Config("defaults", "documented defaults (no SOLIDQ setting)", default=True),
     Config(
         "2x25",
-        "2 processes x 25 threads, polling 0.05 s",
+        "2 processes x 25 threads (prefetch 100 by default), polling 0.05 s",
         options={"WORKERS": [TUNED]},
         processes=2,
     ),
@@ -43,9 +43,10 @@ if os.environ.get("BENCH_OURS_TUNED"):  # another tuned configuration: a SOLIDQ 
 
 def describe(configs: list[Config]) -> list[Config]:
     """The defaults' label with the values this checkout has (in ours' interpreter only)."""
-    from django_solidq.conf import WORKER_DEFAULTS
+    from django_solidq.conf import WORKER_DEFAULTS, WorkerConfig
 
-    shown = ", ".join(f"{k} {v}" for k, v in WORKER_DEFAULTS.items() if k != "queues")
+    values = {**WORKER_DEFAULTS, "prefetch": WorkerConfig(**WORKER_DEFAULTS).prefetch_limit}
+    shown = ", ".join(f"{k} {v}" for k, v in values.items() if k != "queues")
     label = f"documented defaults (no SOLIDQ setting: {shown})"
     return [dataclasses.replace(c, label=label) if c.default else c for c in configs]
 

@@ -21,6 +21,7 @@ from django.utils.module_loading import import_string
 # Upper bounds, so that a value the checks accept also runs (see docs/configuration.md).
 MAX_SECONDS = 365 * 86400.0  # any seconds setting: timers and date arithmetic take it
 MAX_THREADS = 128  # per worker process: each thread holds a database connection
+MAX_PREFETCH = 4 * MAX_THREADS  # jobs claimed ahead per worker process (16 shared bytes each)
 MAX_PROCESSES = 128  # worker processes per entry: each is an interpreter and a connection
 MAX_ASYNC_CONCURRENCY = 10_000  # async jobs in flight per worker process
 MAX_BATCH_SIZE = 10_000  # scheduled jobs moved per statement (SQLite's parameter limit)
@@ -80,8 +81,11 @@ class Kind:
 class Count(Kind):
     upper: int | None = None
     lower: int = 1
+    optional: bool = False
 
     def accepts(self, value: Any) -> bool:
+        if value is None:
+            return self.optional
         return (
             isinstance(value, int)
             and not isinstance(value, bool)
@@ -89,18 +93,19 @@ class Count(Kind):
         )
 
 
-def count(upper: int | None = None, zero: bool = False) -> Count:
-    """A whole number from 1 (from 0 with ``zero``) up to ``upper``."""
+def count(upper: int | None = None, zero: bool = False, optional: bool = False) -> Count:
+    """A whole number from 1 (from 0 with ``zero``) up to ``upper``; or None (``optional``:
+    the setting's documented default applies)."""
     lower = 0 if zero else 1
     most = f" (at most {upper:,})" if upper else ""
+    described = f"whole number, {lower} to {upper:,}" if upper else f"whole number, {lower} or more"
     return Count(
         must="a whole number of 0 or more" if zero else "a positive whole number",
-        hint=f"Set {{key}} to {lower} or more{most}.",
-        described=f"whole number, {lower} to {upper:,}"
-        if upper
-        else f"whole number, {lower} or more",
+        hint=f"Set {{key}} to {lower} or more{most}{' or None' if optional else ''}.",
+        described=described + (", or None" if optional else ""),
         upper=upper,
         lower=lower,
+        optional=optional,
     )
 
 

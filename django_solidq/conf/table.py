@@ -23,6 +23,7 @@ from .kinds import (
     FLAG,
     MAX_ASYNC_CONCURRENCY,
     MAX_BATCH_SIZE,
+    MAX_PREFETCH,
     MAX_PROCESSES,
     MAX_THREADS,
     QUEUES,
@@ -33,7 +34,11 @@ from .kinds import (
     seconds,
 )
 
-SETTING = "solidq_setting"  # the key of a field's metadata holding its Setting
+SETTING = "solidq_setting"
+
+# The default ``prefetch``: so many jobs ahead per thread, and at least so many.
+PREFETCH_PER_THREAD = 4
+PREFETCH_LEAST = 40  # the key of a field's metadata holding its Setting
 
 
 @dataclass(frozen=True)
@@ -91,15 +96,16 @@ class WorkerConfig:
         "more threads mean fewer transactions per job (about 0.3 with 10 threads, 1.3 with "
         "3).",
     )
-    prefetch: int = setting(
-        40,
-        count(MAX_THREADS, zero=True),
+    prefetch: int | None = setting(
+        None,
+        count(MAX_PREFETCH, zero=True, optional=True),
         "django_solidq.E005",
         "while a backlog waits, sync jobs one worker process claims beyond its idle threads, "
-        "so that a thread that ends a job starts the next at once. Fewer when jobs are long "
+        "so that a thread that ends a job starts the next at once. `None` (the default): 4 "
+        "per thread, at least 40 — 40 with the default 10 threads. Fewer when jobs are long "
         "(as many as the threads are expected to start within half of `prefetch_wait`). A job "
-        "that waited counts no attempt if the worker dies; `0` claims for idle threads only "
-        "(see [runjobs.md](runjobs.md#claiming-ahead)).",
+        "that waited counts no attempt if the worker dies; `0` claims for idle threads only (see "
+        "[runjobs.md](runjobs.md#claiming-ahead)).",
     )
     prefetch_wait: float = setting(
         1.0,
@@ -128,6 +134,16 @@ class WorkerConfig:
         "seconds an idle worker waits before polling again. On PostgreSQL an enqueue wakes "
         "idle workers at once with `LISTEN/NOTIFY`.",
     )
+
+    @property
+    def prefetch_limit(self) -> int:
+        """How many sync jobs this worker claims ahead at most: ``prefetch``, or by default
+        ``PREFETCH_PER_THREAD`` per thread and at least ``PREFETCH_LEAST`` (a claim is one
+        statement and one commit however many rows it takes; with many threads, a fixed
+        number would leave each a fraction of a job ahead)."""
+        if self.prefetch is not None:
+            return self.prefetch
+        return min(MAX_PREFETCH, max(PREFETCH_LEAST, PREFETCH_PER_THREAD * self.threads))
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ class Supervisor(Registered):
             if slot.child is None and now >= slot.restart_at and not self.stopping.is_set():
                 slot.name = f"{slot.kind}-{os.urandom(6).hex()}"
                 slot.waiting = (
-                    shared_block(self._context, slot.config.prefetch)
+                    shared_block(self._context, slot.config.prefetch_limit)
                     if slot.kind == "worker"
                     else None
                 )

@@ -35,7 +35,7 @@ class Worker(Registered):
         self.config = config
         # Jobs claimed ahead; ``waiting_block`` is the memory the supervisor reads them (and
         # the last claim handed out) from if this process dies (none in thread mode).
-        self.waiting = Waiting(config.prefetch, waiting_block)
+        self.waiting = Waiting(config.prefetch_limit, waiting_block)
         self.pool = Pool(config.threads, on_idle=self.wake, feed=self._next_waiting)
         self.async_pool = AsyncPool(config.async_concurrency, on_idle=self.wake)
         # What the last claim that found jobs brought: claim for the room of those kinds

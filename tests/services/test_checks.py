@@ -55,13 +55,16 @@ def test_negative_threads_are_an_error_that_says_the_fix():
     )
 
 
-def test_prefetch_may_be_zero_but_not_negative_and_its_wait_must_be_positive():
+def test_prefetch_may_be_zero_or_none_but_not_negative_and_its_wait_must_be_positive():
     assert ids({"WORKERS": [{"prefetch": 0}]}) == []
+    assert ids({"WORKERS": [{"prefetch": None}]}) == []
+    assert ids({"WORKERS": [{"prefetch": 512}]}) == []
     config = {"WORKERS": [{"prefetch": -1, "prefetch_wait": 0}]}
     assert ids(config) == ["django_solidq.E005", "django_solidq.E005"]
     text = messages(config)
     assert "SOLIDQ['WORKERS'][0]['prefetch'] must be a whole number of 0 or more, got -1" in text
-    assert "Set 'prefetch' to 0 or more (at most 128)." in text
+    assert "Set 'prefetch' to 0 or more (at most 512) or None." in text
+    assert ids({"WORKERS": [{"prefetch": 513}]}) == ["django_solidq.E005"]
     assert "SOLIDQ['WORKERS'][0]['prefetch_wait'] must be a positive number of seconds" in text
 
 

@@ -93,3 +93,21 @@ def test_every_check_id_of_the_tables_is_in_the_system_checks_table():
     ids |= {field.check_id for field in ENTRY_FIELDS}
     for check_id in ids:
         assert f"| `{check_id}` |" in text, check_id
+
+
+@pytest.mark.parametrize(
+    ("worker", "limit"),
+    [
+        ({}, 40),  # the defaults: 10 threads, 4 ahead each
+        ({"threads": 1}, 40),  # at least 40: few threads, fast jobs still claim in batches
+        ({"threads": 25}, 100),
+        ({"threads": 128}, 512),
+        ({"threads": 25, "prefetch": 0}, 0),  # as set, whatever the threads
+        ({"threads": 25, "prefetch": 7}, 7),
+    ],
+)
+def test_prefetch_by_default_scales_with_the_threads(worker, limit):
+    with override_settings(SOLIDQ={"WORKERS": [worker]}):
+        (config,) = get_config().workers
+    assert config.prefetch == worker.get("prefetch")  # the setting as given
+    assert config.prefetch_limit == limit
