@@ -30,14 +30,25 @@ class Waker:
     """A self-pipe: ``wake()``, from any thread or a signal handler, ends ``wait()``.
 
     A wake-up is never lost: one sent while nobody waits makes the next ``wait`` return at once.
+    The caller of ``wait`` checks what it waits for after every return (a loop), so a
+    ``wake`` while one is still pending writes nothing: a busy loop's job threads would
+    otherwise write a byte per job, each ``os.write`` giving up the GIL and queueing for it
+    again.
     """
 
     def __init__(self) -> None:
         self._read, self.write_fd = os.pipe()
         os.set_blocking(self._read, False)
         os.set_blocking(self.write_fd, False)
+        # A byte is in the pipe (or about to be) that no wait has drained yet. Set by wake()
+        # before it writes; cleared by wait() only after draining, so a wake that skipped its
+        # write came before the waiter's return, and the waiter's next check sees its cause.
+        self._pending = False
 
     def wake(self) -> None:
+        if self._pending:
+            return
+        self._pending = True
         try:
             os.write(self.write_fd, b"\0")
         except BlockingIOError:  # the pipe is full: a wake-up is pending anyway
@@ -49,6 +60,7 @@ class Waker:
         ready = multiprocessing.connection.wait([self._read, *also], timeout)
         if self._read in ready:
             self._drain()
+            self._pending = False
         return ready
 
     def _drain(self) -> None:
