@@ -34,11 +34,11 @@ from .kinds import (
     seconds,
 )
 
-SETTING = "solidq_setting"
+SETTING = "solidq_setting"  # the key of a field's metadata holding its Setting
 
 # The default ``prefetch``: so many jobs ahead per thread, and at least so many.
 PREFETCH_PER_THREAD = 4
-PREFETCH_LEAST = 40  # the key of a field's metadata holding its Setting
+PREFETCH_LEAST = 40
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,10 @@ class Waker:
         ``timeout`` seconds pass; the ready objects."""
         ready = multiprocessing.connection.wait([self._read, *also], timeout)
         if self._read in ready:
-            self._drain()
-            self._pending = False
+            try:
+                self._drain()
+            finally:  # even if a signal handler raised mid-drain: else no wake writes again
+                self._pending = False
         return ready
 
     def _drain(self) -> None:

@@ -10,6 +10,8 @@ import termios
 import threading
 import time
 
+import pytest
+
 from django_solidq.runtime.stopping import Waker
 
 
@@ -69,10 +71,32 @@ def test_no_wake_is_lost_between_waits_from_many_threads():
         thread.join()
 
 
-def test_a_signal_wake_is_not_lost_when_a_wake_is_pending():
-    """The wakeup fd the stop signals use writes past the pending flag: the pipe has a byte."""
+def test_bytes_from_the_signal_wakeup_fd_are_drained_with_a_pending_wake():
+    """``signal.set_wakeup_fd`` writes to the same pipe past the pending flag: one wait takes
+    both, and the next wake writes again."""
     waker = Waker()
     waker.wake()
-    os.write(waker.write_fd, b"\x0f")  # what signal.set_wakeup_fd writes on a signal
+    os.write(waker.write_fd, b"\x0f")  # what the interpreter writes on a signal
     assert waker.wait(0) == [waker._read]
     assert pipe_bytes(waker) == 0
+    waker.wake()
+    assert pipe_bytes(waker) == 1
+
+
+def test_an_exception_while_draining_does_not_leave_wakes_switched_off(monkeypatch):
+    """A signal handler may raise in the middle of the drain (KeyboardInterrupt): the pending
+    flag is cleared anyway, or every later wake would skip its write and the loop sleep on."""
+    waker = Waker()
+    waker.wake()
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(waker, "_drain", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        waker.wait(0)
+    monkeypatch.undo()
+    waker._drain()  # the byte the interrupted drain left
+    waker.wake()
+    assert pipe_bytes(waker) == 1, "the wake after an interrupted drain wrote nothing"
+    assert waker.wait(5) == [waker._read]
