@@ -21,7 +21,8 @@ from django.utils.module_loading import import_string
 # Upper bounds, so that a value the checks accept also runs (see docs/configuration.md).
 MAX_SECONDS = 365 * 86400.0  # any seconds setting: timers and date arithmetic take it
 MAX_THREADS = 128  # per worker process: each thread holds a database connection
-MAX_PREFETCH = 4 * MAX_THREADS  # jobs claimed ahead per worker process (16 shared bytes each)
+PREFETCH_PER_THREAD = 4  # the default prefetch: jobs claimed ahead per thread (at least 40)
+MAX_PREFETCH = PREFETCH_PER_THREAD * MAX_THREADS  # per worker process (16 shared bytes each)
 MAX_PROCESSES = 128  # worker processes per entry: each is an interpreter and a connection
 MAX_ASYNC_CONCURRENCY = 10_000  # async jobs in flight per worker process
 MAX_BATCH_SIZE = 10_000  # scheduled jobs moved per statement (SQLite's parameter limit)

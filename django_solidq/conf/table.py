@@ -26,6 +26,7 @@ from .kinds import (
     MAX_PREFETCH,
     MAX_PROCESSES,
     MAX_THREADS,
+    PREFETCH_PER_THREAD,
     QUEUES,
     RECURRING_ENTRIES,
     Entries,
@@ -36,9 +37,7 @@ from .kinds import (
 
 SETTING = "solidq_setting"  # the key of a field's metadata holding its Setting
 
-# The default ``prefetch``: so many jobs ahead per thread, and at least so many.
-PREFETCH_PER_THREAD = 4
-PREFETCH_LEAST = 40
+PREFETCH_LEAST = 40  # the default prefetch: at least so many, however few the threads
 
 
 @dataclass(frozen=True)
@@ -140,10 +139,11 @@ class WorkerConfig:
         """How many sync jobs this worker claims ahead at most: ``prefetch``, or by default
         ``PREFETCH_PER_THREAD`` per thread and at least ``PREFETCH_LEAST`` (a claim is one
         statement and one commit however many rows it takes; with many threads, a fixed
-        number would leave each a fraction of a job ahead)."""
+        number would leave each a fraction of a job ahead). Within ``MAX_PREFETCH``, as
+        ``threads`` is within ``MAX_THREADS``."""
         if self.prefetch is not None:
             return self.prefetch
-        return min(MAX_PREFETCH, max(PREFETCH_LEAST, PREFETCH_PER_THREAD * self.threads))
+        return max(PREFETCH_LEAST, PREFETCH_PER_THREAD * self.threads)
 
 
 @dataclass(frozen=True)

@@ -43,30 +43,35 @@ def test_wakes_while_one_is_pending_write_nothing_more():
 
 def test_no_wake_is_lost_between_waits_from_many_threads():
     """A sleeper that waits for a counter to reach a number, woken by threads that each add
-    one and wake it: it always gets there, never sleeping through its last wake."""
+    one and wake it, one add per thread for each of the sleeper's turns (so that the wakes
+    meet the sleeper at every point of its wait): it always gets there, never sleeping
+    through its last wake."""
     waker = Waker()
-    lock = threading.Lock()
-    count = 0
-    total = 800
+    turned = threading.Condition()
+    count = turns = 0
+    adders, total = 4, 800
 
     def add() -> None:
         nonlocal count
-        for _ in range(total // 4):
-            time.sleep(0.0002)  # spread over many of the sleeper's waits
-            with lock:
+        for seen in range(total // adders):
+            with turned:  # the sleeper's turn `seen` (bounded: the assertion below ends it)
+                turned.wait_for(lambda seen=seen: turns >= seen, timeout=5)
                 count += 1
             waker.wake()
 
-    threads = [threading.Thread(target=add) for _ in range(4)]
+    threads = [threading.Thread(target=add) for _ in range(adders)]
     for thread in threads:
         thread.start()
     while True:
-        with lock:
+        with turned:
             if count == total:
                 break
         # Every add wakes the sleeper after counting: until the count is reached, a wait
         # always ends by a wake. One that runs out its timeout slept through a wake-up.
         assert waker.wait(2), "a wake-up was lost: slept 2 s with adds outstanding"
+        with turned:
+            turns += 1
+            turned.notify_all()
     for thread in threads:
         thread.join()
 
